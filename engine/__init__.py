@@ -1,0 +1,107 @@
+"""clearance: screen AI-accelerator exports against dated, declarative rule packs.
+
+The embedding API (the CLI and the HTTP API use only these names):
+
+    pack = load_pack("rules/us-ai-chips")          # compile once (PackError lists every problem)
+    tx = parse_transaction({...})                   # InvalidTransaction names every bad field
+    decision = evaluate(pack, tx)                   # pure: no IO, no clock
+    decision = check(pack, {...})                   # parse + evaluate + stamp with an id and time
+    for d in evaluate_many(pack, txs): ...
+    backend = make_backend(pack, "durable")         # the same Decisions from durable-rules
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from engine.backends import BACKENDS, Backend, NativeBackend, make_backend
+from engine.compiler import compile_pack
+from engine.decision import ConditionResult, Decision, Finding, money
+from engine.errors import (
+    ClearanceError,
+    Diagnostic,
+    EvaluationError,
+    FieldError,
+    InvalidTransaction,
+    NotFound,
+    PackError,
+    ScreeningListError,
+    StoreError,
+    UsageError,
+)
+from engine.evaluator import evaluate
+from engine.pack import Pack
+from engine.transaction import Transaction, parse_transaction
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "ClearanceError",
+    "ConditionResult",
+    "Decision",
+    "Diagnostic",
+    "EvaluationError",
+    "FieldError",
+    "Finding",
+    "InvalidTransaction",
+    "NativeBackend",
+    "NotFound",
+    "Pack",
+    "PackError",
+    "ScreeningListError",
+    "StoreError",
+    "Transaction",
+    "UsageError",
+    "check",
+    "default_pack_path",
+    "evaluate",
+    "evaluate_many",
+    "load_pack",
+    "make_backend",
+    "money",
+    "parse_transaction",
+    "stamp",
+]
+
+Clock = Callable[[], dt.datetime]
+
+
+def default_pack_path() -> Path:
+    """The shipped pack, or the directory named by CLEARANCE_PACK."""
+    override = os.environ.get("CLEARANCE_PACK")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "rules" / "us-ai-chips"
+
+
+def load_pack(path: str | Path | None = None) -> Pack:
+    """Load and compile a pack directory (default: the shipped pack)."""
+    return compile_pack(default_pack_path() if path is None else path)
+
+
+def stamp(decision: Decision, clock: Clock | None = None) -> Decision:
+    """Give a decision its id and evaluation time (the evaluator itself never reads the clock)."""
+    now = (clock or _utcnow)()
+    return decision.stamped(uuid.uuid4().hex, now.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+
+
+def check(pack: Pack, data: Any, *, backend: Backend | None = None, clock: Clock | None = None) -> Decision:
+    """Validate one transaction (a mapping or a Transaction), judge it, and stamp the decision."""
+    tx = parse_transaction(data)
+    decision = backend.evaluate(tx) if backend is not None else evaluate(pack, tx)
+    return stamp(decision, clock)
+
+
+def evaluate_many(pack: Pack, transactions: Iterable[Transaction]) -> Iterator[Decision]:
+    """Judge many valid transactions with the native backend."""
+    for tx in transactions:
+        yield evaluate(pack, tx)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

@@ -1,0 +1,182 @@
+"""Consolidated Screening List files: entries, list codes and the loader (2019 and today's layouts)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from engine.errors import ScreeningListError
+
+REQUIRED_COLUMNS = ("source", "name")
+# Lists named without their abbreviation, and the abbreviations POLICY section 8 names.
+_KNOWN_LISTS = (
+    ("military end user", "MEU"),
+    ("unverified list", "UVL"),
+    ("denied persons", "DPL"),
+    ("specially designated nationals", "SDN"),
+    ("entity list", "EL"),
+)
+_ABBREVIATION = re.compile(r"\(([A-Za-z][A-Za-z0-9-]{0,11})\)")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One row of a screening list."""
+
+    list_code: str
+    source: str
+    name: str
+    alt_names: tuple[str, ...]
+    addresses: str
+    federal_register_notice: str | None
+    start_date: date | None
+    end_date: date | None
+    source_list_url: str | None
+    entry_id: str | None
+    file: str
+    line: int
+
+    def in_force(self, on: date) -> bool:
+        """True when `on` lies within `start_date`..`end_date` (each bound inclusive, only if given)."""
+        if self.start_date is not None and on < self.start_date:
+            return False
+        return self.end_date is None or on <= self.end_date
+
+    def mentions_country(self, country: str) -> bool:
+        """True when one of the addresses ends with the ISO alpha-2 code `country`."""
+        code = country.strip().upper()
+        return any(
+            address.rsplit(",", 1)[-1].strip().upper() == code
+            for address in self.addresses.split(";")
+            if address.strip()
+        )
+
+
+@dataclass(frozen=True)
+class ListFile:
+    """A loaded list file and the digest of its bytes."""
+
+    path: str
+    digest: str
+    entries: int
+
+
+def list_code(source: str) -> str:
+    """Short code of a CSL `source`: `Entity List (EL) - Bureau of Industry and Security` -> `EL`."""
+    text = source.strip()
+    lowered = text.lower()
+    for words, code in _KNOWN_LISTS:
+        if lowered.startswith(words) or lowered == code.lower():
+            return code
+    found = _ABBREVIATION.search(text)
+    return found.group(1).upper() if found else text
+
+
+def load_csl(path: str | Path) -> tuple[list[ListEntry], ListFile]:
+    """Read a CSL file in either layout (the header decides; any column order; UTF-8, BOM or not)."""
+    file = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise ScreeningListError(file, None, f"cannot read the file: {reason}") from exc
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ScreeningListError(file, line, "not valid UTF-8") from exc
+    entries = _read_rows(file, text)
+    return entries, ListFile(file, digest, len(entries))
+
+
+def _read_rows(file: str, text: str) -> list[ListEntry]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [column.strip() for column in next(reader)]
+    except StopIteration:
+        raise ScreeningListError(file, 1, "the file is empty: no header") from None
+    except csv.Error as exc:
+        raise ScreeningListError(file, 1, f"malformed CSV: {exc}") from None
+    columns = {name: index for index, name in reversed(list(enumerate(header)))}
+    for required in REQUIRED_COLUMNS:
+        if required not in columns:
+            raise ScreeningListError(file, 1, f"missing required column `{required}`")
+
+    i_source, i_name = columns["source"], columns["name"]
+    i_alt, i_addr, i_notice = columns.get("alt_names"), columns.get("addresses"), columns.get("federal_register_notice")
+    i_start, i_end = columns.get("start_date"), columns.get("end_date")
+    i_url, i_id = columns.get("source_list_url"), columns.get("_id")
+    width = len(header)
+    entries: list[ListEntry] = []
+    codes: dict[str, str] = {}
+    last = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ScreeningListError(file, last + 1, f"malformed CSV: {exc}") from None
+        line, last = last + 1, reader.line_num
+        if not row:
+            continue
+        if len(row) != width:
+            raise ScreeningListError(file, line, f"expected {width} fields as in the header, found {len(row)}")
+        name = row[i_name].strip()
+        if not name:
+            raise ScreeningListError(file, line, "empty `name`")
+        source = row[i_source].strip()
+        if not source:
+            raise ScreeningListError(file, line, "empty `source`")
+        code = codes.get(source)
+        if code is None:
+            code = codes[source] = list_code(source)
+        entries.append(
+            ListEntry(
+                list_code=code,
+                source=source,
+                name=name,
+                alt_names=_alt_names(row[i_alt]) if i_alt is not None else (),
+                addresses=row[i_addr].strip() if i_addr is not None else "",
+                federal_register_notice=_optional(row, i_notice),
+                start_date=_date(file, line, "start_date", row, i_start),
+                end_date=_date(file, line, "end_date", row, i_end),
+                source_list_url=_optional(row, i_url),
+                entry_id=_optional(row, i_id),
+                file=file,
+                line=line,
+            )
+        )
+    return entries
+
+
+def _alt_names(value: str) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(part for part in (piece.strip() for piece in value.split(";")) if part)
+
+
+def _optional(row: list[str], index: int | None) -> str | None:
+    if index is None:
+        return None
+    value = row[index].strip()
+    return value or None
+
+
+def _date(file: str, line: int, name: str, row: list[str], index: int | None) -> date | None:
+    value = _optional(row, index)
+    if value is None:
+        return None
+    if _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ScreeningListError(file, line, f"`{name}` is not a date of the form YYYY-MM-DD: `{value}`")

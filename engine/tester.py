@@ -1,0 +1,149 @@
+"""Pack test cases as data (`tests/*.yaml` beside a pack): run them and measure rule coverage."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.backends import Backend, NativeBackend
+from engine.decision import Decision, money
+from engine.errors import Diagnostic, InvalidTransaction, PackError
+from engine.pack import Pack
+from engine.spec import Case, TestFile
+from engine.transaction import parse_transaction
+from engine.yamlfile import YamlError, line_of, load_yaml_file
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    file: str
+    line: int | None
+    name: str
+    problems: tuple[str, ...]
+    decision: Decision | None
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class TestReport:
+    results: list[CaseResult] = field(default_factory=list)
+    fired: Counter[str] = field(default_factory=Counter)
+    rules: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[CaseResult]:
+        return [r for r in self.results if not r.passed]
+
+    @property
+    def coverage(self) -> float:
+        """The share of the pack's rules that fired in at least one case."""
+        if not self.rules:
+            return 1.0
+        return sum(1 for r in self.rules if self.fired[r]) / len(self.rules)
+
+    @property
+    def uncovered(self) -> list[str]:
+        return [r for r in self.rules if not self.fired[r]]
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    file: str
+    line: int | None
+    case: Case
+    transaction: dict[str, Any]
+
+
+def load_cases(pack: Pack, files: list[Path] | None = None) -> list[LoadedCase]:
+    """Every case of the pack's test files, with defaults merged in; PackError lists every bad file."""
+    if files is None:
+        found: set[Path] = set()
+        for pattern in pack.test_globs:
+            found.update(p for p in pack.root.glob(pattern) if p.is_file())
+        files = sorted(found)
+    diagnostics: list[Diagnostic] = []
+    cases: list[LoadedCase] = []
+    for path in files:
+        rel = path.relative_to(pack.root).as_posix() if path.is_relative_to(pack.root) else str(path)
+        try:
+            raw = load_yaml_file(path)
+            parsed = TestFile.model_validate(raw)
+        except YamlError as exc:
+            diagnostics.append(Diagnostic(rel, exc.line, exc.message))
+            continue
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                field_path = ".".join(str(p) for p in err["loc"])
+                diagnostics.append(Diagnostic(rel, line_of(raw, err["loc"]), f"field `{field_path}`: {err['msg']}"))
+            continue
+        for index, case in enumerate(parsed.cases):
+            cases.append(
+                LoadedCase(rel, line_of(raw, ("cases", index)), case, merge(parsed.defaults, case.transaction))
+            )
+    if diagnostics:
+        raise PackError(diagnostics)
+    return cases
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge for case transactions: mappings merge, anything else replaces, `null` removes."""
+    out = dict(base)
+    for key, value in override.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def run_cases(pack: Pack, cases: list[LoadedCase], backend: Backend | None = None) -> TestReport:
+    backend = backend or NativeBackend(pack)
+    report = TestReport(rules=[r.id for r in pack.rules])
+    for loaded in cases:
+        expect = loaded.case.expect
+        try:
+            tx = parse_transaction(loaded.transaction)
+        except InvalidTransaction as exc:
+            report.results.append(CaseResult(loaded.file, loaded.line, loaded.case.name, (str(exc),), None))
+            continue
+        decision = backend.evaluate(tx)
+        fired = {f.rule for f in decision.findings if f.reason is None}
+        unknown = {f.rule for f in decision.findings if f.reason is not None}
+        report.fired.update(fired)
+        problems = []
+        if decision.decision != expect.decision:
+            problems.append(f"decision `{decision.decision}`, expected `{expect.decision}`")
+        if expect.fee_usd is not None and decision.fee_usd != Decimal(expect.fee_usd):
+            problems.append(f"fee_usd `{money(decision.fee_usd)}`, expected `{money(Decimal(expect.fee_usd))}`")
+        for rule in expect.rules:
+            if rule not in fired:
+                problems.append(f"rule `{rule}` did not fire")
+        for rule in expect.not_rules:
+            if rule in fired or rule in unknown:
+                problems.append(f"rule `{rule}` fired but must not")
+        for rule in expect.not_evaluable:
+            if rule not in unknown:
+                problems.append(f"rule `{rule}` was expected to be not evaluable")
+        known = {r.id for r in pack.rules}
+        for rule in (*expect.rules, *expect.not_rules, *expect.not_evaluable):
+            if rule not in known:
+                problems.append(f"rule `{rule}` is not in the pack")
+        if problems:
+            problems.append(f"fired: {', '.join(decision.rules) or 'none'}")
+        report.results.append(CaseResult(loaded.file, loaded.line, loaded.case.name, tuple(problems), decision))
+    return report
+
+
+def run_pack_tests(pack: Pack, backend: Backend | None = None) -> TestReport:
+    """Load and run every case beside the pack."""
+    return run_cases(pack, load_cases(pack), backend)

@@ -1,0 +1,429 @@
+"""The `durable` backend: a compiled pack translated to a durable-rules (Rete) ruleset.
+
+durable-rules 2.0.28 gives silently wrong answers on several constructs, so the translation keeps to what
+it does correctly and computes the rest in Python first:
+
+- Operands (names, record fields, arithmetic, function results) are computed in Python and sent as a flat
+  fact of numbers, strings and booleans; a missing operand is left out of the fact. Dates become day
+  ordinals; Decimals become floats (integral ones ints). Money never reaches the engine.
+- Comparisons, `==`/`!=`, short `in` lists, `exists`/`missing`, `and`/`or`/`not` and derived boolean values
+  (inlined) are translated. Long `in` lists (more than SHORT_LIST values), membership in a list operand and
+  regular expressions are computed in Python as boolean fields: durable-rules loops forever on large `$or`
+  lists and its regex dialect misses matches with alternation.
+- Three-valued logic is kept exactly: every rule becomes two durable rules, `<id>#T` (the condition holds)
+  and `<id>#F` (it fails). When neither fires, an input was missing and the rule is not evaluable.
+- Every leaf asserts `$ex` on its operands, so a missing operand never matches.
+
+A pack the translation cannot carry safely (too many `$or` alternatives, too many operands) is rejected
+with a message naming the rule.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from engine.decision import Decision, Finding
+from engine.durable_runner import DurableRunner
+from engine.errors import Diagnostic, EvaluationError, PackError
+from engine.evaluator import ZERO, Env, bind, decide, explain
+from engine.expressions import Expr, Fn
+from engine.pack import CompiledRule, Leaf, Pack
+from engine.transaction import Transaction
+from engine.values import BOOL, DATE, LIST, MISSING
+
+SHORT_LIST = 16
+MAX_GROUPS = 13  # 2 slots a group, 32 slots, and the runner's own state guard takes one group
+MAX_ALTERNATIVES = 400
+MAX_OPERANDS = 240
+BATCH = 500
+ONE = "_one"
+TRUE: dict[str, Any] = {ONE: 1}
+FALSE: dict[str, Any] = {ONE: 0}
+_FLIP = {
+    ast.Lt: ast.Gt,
+    ast.LtE: ast.GtE,
+    ast.Gt: ast.Lt,
+    ast.GtE: ast.LtE,
+    ast.Eq: ast.Eq,
+    ast.NotEq: ast.NotEq,
+}
+_NEGATE = {
+    ast.Lt: ast.GtE,
+    ast.LtE: ast.Gt,
+    ast.Gt: ast.LtE,
+    ast.GtE: ast.Lt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+}
+_DURABLE_OP = {ast.Lt: "$lt", ast.LtE: "$lte", ast.Gt: "$gt", ast.GtE: "$gte", ast.NotEq: "$neq"}
+
+Formula = dict[str, Any]
+
+
+class TranslationError(Exception):
+    pass
+
+
+def _and(parts: list[Formula]) -> Formula:
+    return _group("$and", parts, absorbing=FALSE, neutral=TRUE)
+
+
+def _or(parts: list[Formula]) -> Formula:
+    return _group("$or", parts, absorbing=TRUE, neutral=FALSE)
+
+
+def _group(op: str, parts: list[Formula], absorbing: Formula, neutral: Formula) -> Formula:
+    """A flattened `$and`/`$or`: nested groups of the same operator merge, constants simplify."""
+    flat: list[Formula] = []
+    for part in parts:
+        if part is absorbing:
+            return absorbing
+        if part is neutral:
+            continue
+        flat.extend(part[op] if op in part and len(part) == 1 else [part])
+    if not flat:
+        return neutral
+    return flat[0] if len(flat) == 1 else {op: flat}
+
+
+def groups(formula: Any) -> int:
+    """How many `$and`/`$or` groups a formula holds: durable-rules takes about 15 per rule (error 113)."""
+    if isinstance(formula, dict):
+        own = 1 if ("$and" in formula or "$or" in formula) else 0
+        return own + sum(groups(v) for v in formula.values())
+    if isinstance(formula, list):
+        return sum(groups(v) for v in formula)
+    return 0
+
+
+def _engine_value(value: Any) -> Any:
+    """A Python value as the fact carries it; None when it cannot be carried."""
+    if value is MISSING or value is None:
+        return None
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.date):
+        return value.toordinal()
+    return True  # records and screening matches are only tested for presence
+
+
+@dataclass
+class Translation:
+    """The durable rules of a pack and how to build a fact for one transaction."""
+
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    three_valued: set[str] = field(default_factory=set)  # rules that can be not evaluable: they get `#F`
+    operands: dict[str, tuple[str, Fn]] = field(default_factory=dict)  # text -> (field, fn)
+    flags: dict[str, tuple[str, Fn]] = field(default_factory=dict)
+    alternatives: int = 0
+
+    def fact(self, env: Env) -> dict[str, Any]:
+        fact: dict[str, Any] = {ONE: 1}
+        for key, fn in itertools.chain(self.operands.values(), self.flags.values()):
+            try:
+                value = _engine_value(fn(env))
+            except Exception:
+                value = None
+            if value is not None:
+                fact[key] = value
+        return fact
+
+
+class _Translator:
+    def __init__(self, pack: Pack):
+        self.pack = pack
+        self.out = Translation()
+        self.rule_id = ""
+        self.inline = True
+        self.may_miss = False
+
+    def fail(self, message: str) -> TranslationError:
+        return TranslationError(message)
+
+    # rule structure ---------------------------------------------------------------------------------
+    def rule(self, rule: CompiledRule) -> None:
+        """Translate one rule, inlining derived booleans unless that makes it too large for durable-rules."""
+        self.rule_id = rule.id
+        for inline in (True, False):
+            self.inline = inline
+            self.may_miss = False
+            true, false = self.when(rule.when, iter(rule.leaves))
+            size = max(groups(true), groups(false))
+            if size <= MAX_GROUPS:
+                break
+        else:
+            raise self.fail(f"the condition needs {size} `$and`/`$or` groups; durable-rules takes {MAX_GROUPS}")
+        self.out.rules[f"{rule.id}#T"] = {"all": [{"m": true}]}
+        if self.may_miss:  # otherwise "not true" means false, and `#F` would only cost an action per fact
+            self.out.rules[f"{rule.id}#F"] = {"all": [{"m": false}]}
+            self.out.three_valued.add(rule.id)
+
+    def when(self, when: Any, leaves: Iterator[Leaf]) -> tuple[Formula, Formula]:
+        if isinstance(when, str):
+            leaf = next(leaves)
+            return self.node(leaf.expr.node, leaf.expr.parts)
+        ((kind, body),) = when.items()
+        if kind == "not":
+            true, false = self.when(body, leaves)
+            return false, true
+        pairs = [self.when(item, leaves) for item in body]
+        trues, falses = [p[0] for p in pairs], [p[1] for p in pairs]
+        if kind == "all":
+            return _and(trues), _or(falses)
+        return _or(trues), _and(falses)
+
+    # expressions ------------------------------------------------------------------------------------
+    def node(self, node: Any, parts: dict[int, Expr]) -> tuple[Formula, Formula]:
+        expr = parts[id(node)]
+        if expr.constant is not MISSING and isinstance(expr.constant, bool):
+            return (TRUE, FALSE) if expr.constant else (FALSE, TRUE)
+        if isinstance(node, ast.BoolOp):
+            pairs = [self.node(v, parts) for v in node.values]
+            trues, falses = [p[0] for p in pairs], [p[1] for p in pairs]
+            if isinstance(node.op, ast.And):
+                return _and(trues), _or(falses)
+            return _or(trues), _and(falses)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            true, false = self.node(node.operand, parts)
+            return false, true
+        if isinstance(node, ast.Compare):
+            pairs = []
+            operands = [node.left, *node.comparators]
+            for op, left, right in zip(node.ops, operands, operands[1:], strict=False):
+                pairs.append(self.compare(op, left, right, parts))
+            return _and([p[0] for p in pairs]), _or([p[1] for p in pairs])
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            name = node.func.id
+            if name in ("exists", "missing"):
+                key = self.operand(node.args[0], parts)
+                present, absent = {"$ex": {key: 1}}, {"$nex": {key: 1}}
+                return (present, absent) if name == "exists" else (absent, present)
+            if name == "between":
+                low = self.compare(ast.GtE(), node.args[0], node.args[1], parts)
+                high = self.compare(ast.LtE(), node.args[0], node.args[2], parts)
+                return _and([low[0], high[0]]), _or([low[1], high[1]])
+        if isinstance(node, ast.Name | ast.Attribute):
+            value = self.pack.values.get(expr.text)
+            if self.inline and value is not None and value.expr is not None and value.type == BOOL:
+                return self.node(value.expr.node, value.expr.parts)  # inline derived booleans
+        return self.flag(expr)
+
+    def flag(self, expr: Expr) -> tuple[Formula, Formula]:
+        """A boolean computed in Python (regex, membership in a list operand, other constructs)."""
+        self.may_miss = self.may_miss or not _never_missing(expr.node)
+        key = self._field(expr, self.out.flags, "f")
+        return {key: True}, {key: False}
+
+    def operand(self, node: Any, parts: dict[int, Expr]) -> str:
+        self.may_miss = self.may_miss or not _never_missing(node)
+        return self._field(parts[id(node)], self.out.operands, "o")
+
+    def _field(self, expr: Expr, table: dict[str, tuple[str, Fn]], prefix: str) -> str:
+        text = ast.unparse(expr.node) if expr.node is not None else expr.text
+        if text not in table:
+            if len(self.out.operands) + len(self.out.flags) >= MAX_OPERANDS:
+                raise self.fail(f"more than {MAX_OPERANDS} operands: durable-rules takes at most 254 fields")
+            table[text] = (f"{prefix}{len(table)}", expr.fn)
+        return table[text][0]
+
+    def compare(self, op: ast.cmpop, left: Any, right: Any, parts: dict[int, Expr]) -> tuple[Formula, Formula]:
+        lexpr, rexpr = parts[id(left)], parts[id(right)]
+        kind = type(op)
+        if kind in (ast.In, ast.NotIn):
+            return self.member(kind is ast.NotIn, lexpr, rexpr)
+        lconst, rconst = lexpr.constant is not MISSING, rexpr.constant is not MISSING
+        if lconst and rconst:
+            raise self.fail(f"`{ast.unparse(left)} ... {ast.unparse(right)}` compares two literals")
+        if lconst:
+            return self.compare(_FLIP[kind](), right, left, parts)
+        key = self.operand(left, parts)
+        guards: list[Formula] = []  # a comparison with a missing field is false in durable-rules
+        if rconst:
+            value: Any = _engine_value(_coerced(rexpr.constant, lexpr))
+        else:
+            other = self.operand(right, parts)
+            guards = [{"$ex": {key: 1}}, {"$ex": {other: 1}}]  # a missing `$m` operand can match
+            value = {"$m": other}
+        return _and([*guards, self._test(kind, key, value)]), _and([*guards, self._test(_NEGATE[kind], key, value)])
+
+    @staticmethod
+    def _test(kind: type[ast.cmpop], key: str, value: Any) -> Formula:
+        if kind is ast.Eq:
+            return {key: value}
+        return {_DURABLE_OP[kind]: {key: value}}
+
+    def member(self, negate: bool, lexpr: Expr, rexpr: Expr) -> tuple[Formula, Formula]:
+        if rexpr.constant is MISSING or rexpr.type is not LIST or len(rexpr.constant) > SHORT_LIST:
+            true, false = self.flag(_membership(lexpr, rexpr))
+        else:
+            members = sorted(rexpr.constant, key=str)
+            self.out.alternatives += len(members)
+            if self.out.alternatives > MAX_ALTERNATIVES:
+                raise self.fail(
+                    f"more than {MAX_ALTERNATIVES} `in` alternatives across the pack; durable-rules hangs on "
+                    "large `$or` lists"
+                )
+            self.may_miss = self.may_miss or not _never_missing(lexpr.node)
+            key = self._field(lexpr, self.out.operands, "o")
+            true = _or([{key: _engine_value(m)} for m in members])
+            false = _and([{"$neq": {key: _engine_value(m)}} for m in members])
+        return (false, true) if negate else (true, false)
+
+
+# transaction fields that are always given (required, or defaulted by the input contract)
+ALWAYS_GIVEN = frozenset(
+    {"id", "date", "quantity", "unit_price_usd", "ship_from", "destination", "customer.name", "end_user.name",
+     "attestations"}
+)  # fmt: skip
+
+
+def _never_missing(node: Any) -> bool:
+    """Whether an expression can never be MISSING: only literals and always-given fields, no division."""
+    if node is None:
+        return False
+    if isinstance(node, ast.Constant | ast.List | ast.Tuple):
+        return True
+    if isinstance(node, ast.Name | ast.Attribute):
+        return ast.unparse(node) in ALWAYS_GIVEN or ast.unparse(node) in ("true", "false")
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant)
+    if isinstance(node, ast.BinOp):
+        return not isinstance(node.op, ast.Div) and _never_missing(node.left) and _never_missing(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return _never_missing(node.operand)
+    if isinstance(node, ast.BoolOp):
+        return all(_never_missing(v) for v in node.values)
+    if isinstance(node, ast.Compare):
+        return all(_never_missing(v) for v in (node.left, *node.comparators))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id in ("exists", "missing")
+    return False
+
+
+def _coerced(value: Any, other: Expr) -> Any:
+    """A string literal compared with a date is a date, as in the native compiler."""
+    if isinstance(value, str) and other.type == DATE:
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def _membership(lexpr: Expr, rexpr: Expr) -> Expr:
+    lf, rf = lexpr.fn, rexpr.fn
+
+    def member(env: Any) -> Any:
+        value = lf(env)
+        if value is MISSING or value is None:
+            return MISSING
+        collection = rf(env)
+        return MISSING if collection is MISSING else value in collection
+
+    text = f"({lexpr.text}) in ({rexpr.text})"
+    node = ast.parse(text, mode="eval").body
+    return Expr(member, BOOL, text, node=node)
+
+
+def translate(pack: Pack) -> Translation:
+    """Translate every rule of `pack`; raise PackError naming each rule that cannot be carried safely."""
+    translator = _Translator(pack)
+    diagnostics = []
+    for rule in pack.rules:
+        try:
+            translator.rule(rule)
+        except TranslationError as exc:
+            diagnostics.append(Diagnostic(rule.file, rule.line, f"durable backend: {exc}", rule.id))
+    if diagnostics:
+        raise PackError(diagnostics)
+    return translator.out
+
+
+class DurableBackend:
+    """Decisions from durable-rules, in a supervised worker process; values and money from Python.
+
+    The rules that fired (or could not be evaluated) are re-run in Python to record their conditions for
+    the explanation; should the two engines ever disagree, the decision is `review` with that finding.
+    """
+
+    name = "durable"
+
+    def __init__(self, pack: Pack, *, start_method: str = "spawn"):
+        self.pack = pack
+        self.translation = translate(pack)
+        self.runner = DurableRunner(_ruleset_name(pack), self.translation.rules, start_method=start_method)
+
+    def evaluate(self, tx: Transaction) -> Decision:
+        return next(iter(self.evaluate_many([tx])))
+
+    def evaluate_many(self, txs: Iterable[Transaction]) -> Iterator[Decision]:
+        iterator = iter(txs)
+        while batch := list(itertools.islice(iterator, BATCH)):
+            envs = [bind(self.pack, tx) for tx in batch]
+            outcomes = self.runner.match_each([self.translation.fact(env) for env in envs])
+            for tx, env, outcome in zip(batch, envs, outcomes, strict=True):
+                if isinstance(outcome, EvaluationError):
+                    yield self._failed(tx, str(outcome))
+                else:
+                    yield self._decide(tx, env, outcome)
+
+    def _decide(self, tx: Transaction, env: Env, fired: frozenset[str]) -> Decision:
+        verdicts: list[tuple[CompiledRule, Any, str | None]] = []
+        for rule in self.pack.rules_on(tx.date):
+            if f"{rule.id}#T" not in fired and (
+                f"{rule.id}#F" in fired or rule.id not in self.translation.three_valued
+            ):
+                continue
+            verdict = True if f"{rule.id}#T" in fired else MISSING
+            error = None
+            try:
+                shadow = rule.test(env)  # records the conditions shown in the finding
+            except Exception as exc:
+                shadow, error = MISSING, f"error while evaluating: {type(exc).__name__}: {exc}"
+            if shadow is not verdict and error is None:
+                verdict, error = MISSING, f"the durable and native engines disagree ({verdict} vs {shadow})"
+            verdicts.append((rule, verdict, error))
+        return decide(self.pack, tx, env, verdicts)
+
+    def _failed(self, tx: Transaction, message: str) -> Decision:
+        finding = Finding(
+            rule="ENGINE-ERROR",
+            effect="review",
+            title="The durable engine could not evaluate this transaction",
+            message=f"the durable engine failed: {message}",
+            cite="clearance: fail closed",
+            conditions=(),
+            in_force=(None, None),
+            rule_effect="review",
+            reason=message,
+        )
+        return Decision(
+            transaction_id=tx.id,
+            decision="review",
+            fee_usd=ZERO,
+            ruleset=self.pack.ruleset,
+            findings=(finding,),
+            explanation=explain(self.pack, tx, "review", [finding], ZERO),
+            date=tx.date,
+            fee_if_allowed=ZERO,
+        )
+
+    def close(self) -> None:
+        self.runner.close()
+
+    def __enter__(self) -> DurableBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ruleset_name(pack: Pack) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in f"{pack.name}_{pack.version}")

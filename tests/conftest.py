@@ -1,0 +1,85 @@
+"""Shared fixtures: the shipped pack, the example pack, and a way to write small packs on disk."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "rules" / "us-ai-chips"
+EXAMPLE = ROOT / "tests" / "fixtures" / "packs" / "example"
+
+
+@pytest.fixture(scope="session")
+def shipped_pack() -> engine.Pack:
+    return engine.load_pack(SHIPPED)
+
+
+@pytest.fixture(scope="session")
+def example_pack() -> engine.Pack:
+    return engine.load_pack(EXAMPLE)
+
+
+MANIFEST = """\
+name: scratch
+version: "1"
+title: scratch pack
+tables:
+  things:
+    file: data/things.csv
+    key: code
+    columns: {size: number, ok: bool, since: date, tags: list}
+  groups:
+    file: data/groups.yaml
+"""
+THINGS = "code,size,ok,since,tags\nA,10,true,2024-01-01,x;y\nB,,false,2025-01-01,\n"
+GROUPS = '"G1": ["CN", "RU"]\n'
+
+
+@pytest.fixture
+def write_pack(tmp_path: Path) -> Callable[..., Path]:
+    """Write a pack with the given rule files (name -> YAML text); returns its directory."""
+
+    def write(rules: dict[str, str], manifest: str = MANIFEST, files: dict[str, str] | None = None) -> Path:
+        root = tmp_path / "pack"
+        (root / "rules").mkdir(parents=True, exist_ok=True)
+        (root / "data").mkdir(exist_ok=True)
+        (root / "pack.yaml").write_text(manifest)
+        (root / "data" / "things.csv").write_text(THINGS)
+        (root / "data" / "groups.yaml").write_text(GROUPS)
+        for name, text in {**(files or {})}.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text)
+        for name, text in rules.items():
+            (root / "rules" / name).write_text(textwrap.dedent(text))
+        return root
+
+    return write
+
+
+def tx(**overrides: object) -> dict[str, object]:
+    """A valid transaction (JSON-like) with overrides."""
+    base: dict[str, object] = {
+        "id": "T-1",
+        "date": "2026-02-01",
+        "product": "H200",
+        "quantity": 100,
+        "unit_price_usd": "30000",
+        "destination": "CN",
+        "customer": {"id": "C-ALI", "name": "Alibaba Cloud Computing Ltd.", "country": "CN"},
+        "end_use": "commercial-ai",
+        "attestations": [
+            "us_third_party_tested",
+            "kyc_remote_access_controls",
+            "us_supply_sufficient",
+            "no_foundry_diversion",
+            "china_volume_within_50pct",
+        ],
+    }
+    base.update(overrides)
+    return base
