@@ -156,9 +156,9 @@ def render_decision(decision: Decision) -> str:
         lines.extend(textwrap.wrap(finding.message, 100, initial_indent="         ", subsequent_indent="         "))
         lines.append(f"         cite: {finding.cite}")
         for cond in finding.conditions:
-            mark = {True: "+", False: "-", None: "?"}[cond.result]
+            verdict = {True: "true", False: "false", None: "missing"}[cond.result]
             observed = json.dumps(cond.observed, default=str)
-            lines.append(f"         {mark} {cond.expr}   [{observed}]")
+            lines.append(f"         {verdict:<7} {cond.expr}   (observed: {observed})")
     lines.append("")
     lines.extend(textwrap.wrap(decision.explanation, 100, initial_indent="  ", subsequent_indent="  "))
     lines.append("")

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import Diagnostic, PackError
-from engine.expressions import Expr, ExprError, Fn, Scope, compile_expr
+from engine.expressions import Expr, ExprError, Fn, Scope, all_of, any_of, compile_expr
 from engine.pack import CompiledRule, Leaf, Pack, Template, ValueDef
 from engine.spec import Effective, LookupSpec, Manifest, RuleFile, RuleSpec, ValueSpec
 from engine.tables import Table, load_table
@@ -430,31 +430,8 @@ class _Builder:
         fns: list[Fn] = [p for p in parts if p is not None]
         if top is not None:
             top.extend(fns)
-        if kind == "all":
-
-            def all_of(env: Any) -> Any:
-                result: Any = True
-                for fn in fns:
-                    value = fn(env)
-                    if value is False:
-                        return False
-                    if value is MISSING:
-                        result = MISSING
-                return result
-
-            return all_of
-
-        def any_of(env: Any) -> Any:  # evaluates every branch, so a finding lists every one that held
-            result: Any = False
-            for fn in fns:
-                value = fn(env)
-                if value is True:
-                    result = True
-                elif value is MISSING and result is False:
-                    result = MISSING
-            return result
-
-        return any_of
+        # `any` evaluates every branch, so that a finding lists every one that held
+        return all_of(fns) if kind == "all" else any_of(fns, exhaustive=True)
 
     def _template(self, message: str, problem: Callable[[str], None]) -> Template | None:
         parts: list[tuple[str, Fn | None, str]] = []
@@ -495,18 +472,7 @@ def _guarded(when: Any, leaves: list[Leaf], top: list[Fn]) -> dict[str, Any]:
         return {"guard": leaves[0].fn, "guard_slot": leaves[0].slot, "rest": None}
     if isinstance(when, dict) and "all" in when and isinstance(when["all"][0], str):
         rest = top[1:]
-
-        def all_rest(env: Any) -> Any:
-            result: Any = True
-            for fn in rest:
-                value = fn(env)
-                if value is False:
-                    return False
-                if value is MISSING:
-                    result = MISSING
-            return result
-
-        return {"guard": leaves[0].fn, "guard_slot": leaves[0].slot, "rest": all_rest if rest else None}
+        return {"guard": leaves[0].fn, "guard_slot": leaves[0].slot, "rest": all_of(rest) if rest else None}
     return {}
 
 

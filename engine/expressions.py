@@ -102,6 +102,42 @@ def _is_missing(value: Any) -> bool:
     return value is MISSING or value is None
 
 
+def all_of(fns: list[Fn]) -> Fn:
+    """Three-valued `and`: false if any is false (stops there), else missing if any is missing, else true."""
+
+    def conjunction(env: Any) -> Any:
+        result: Any = True
+        for fn in fns:
+            value = fn(env)
+            if value is False:
+                return False
+            if value is MISSING:
+                result = MISSING
+        return result
+
+    return conjunction
+
+
+def any_of(fns: list[Fn], *, exhaustive: bool = False) -> Fn:
+    """Three-valued `or`: true if any is true, else missing if any is missing, else false.
+
+    `exhaustive` evaluates every branch even after one is true, so that each is recorded."""
+
+    def disjunction(env: Any) -> Any:
+        result: Any = False
+        for fn in fns:
+            value = fn(env)
+            if value is True:
+                if not exhaustive:
+                    return True
+                result = True
+            elif value is MISSING and result is False:
+                result = MISSING
+        return result
+
+    return disjunction
+
+
 _ORDER_OPS: dict[type, Callable[[Any, Any], bool]] = {
     ast.Lt: operator.lt,
     ast.LtE: operator.le,
@@ -259,31 +295,8 @@ class _Compiler:
         for part in parts:
             _need(part, BOOL, "and/or")
         fns = [p.fn for p in parts]
-        if isinstance(node.op, ast.And):
-
-            def all_of(env: Any) -> Any:
-                result: Any = True
-                for fn in fns:
-                    value = fn(env)
-                    if value is False:
-                        return False
-                    if value is MISSING:
-                        result = MISSING
-                return result
-
-            return Expr(all_of, BOOL, self.src(node))
-
-        def any_of(env: Any) -> Any:
-            result: Any = False
-            for fn in fns:
-                value = fn(env)
-                if value is True:
-                    return True
-                if value is MISSING:
-                    result = MISSING
-            return result
-
-        return Expr(any_of, BOOL, self.src(node))
+        combine = all_of if isinstance(node.op, ast.And) else any_of
+        return Expr(combine(fns), BOOL, self.src(node))
 
     def n_UnaryOp(self, node: ast.UnaryOp) -> Expr:
         operand = self.node(node.operand)
@@ -311,16 +324,7 @@ class _Compiler:
             raise ExprError(f"operator in `{self.src(node)}` is not supported (use + - * /)")
         _need(left, NUMBER, "arithmetic")
         _need(right, NUMBER, "arithmetic")
-        lf, rf = left.fn, right.fn
-
-        def arith(env: Any) -> Any:
-            a = lf(env)
-            if a is MISSING:
-                return MISSING
-            b = rf(env)
-            return MISSING if b is MISSING else op(a, b)
-
-        return Expr(arith, NUMBER, self.src(node))
+        return Expr(_binary(op, left.fn, right.fn), NUMBER, self.src(node))
 
     def n_IfExp(self, node: ast.IfExp) -> Expr:
         test, body, orelse = self.node(node.test), self.node(node.body), self.node(node.orelse)
@@ -344,18 +348,7 @@ class _Compiler:
             links.append(self._compare(op, left, right, node))
         if len(links) == 1:
             return Expr(links[0], BOOL, self.src(node))
-
-        def chain(env: Any) -> Any:
-            result: Any = True
-            for link in links:
-                value = link(env)
-                if value is False:
-                    return False
-                if value is MISSING:
-                    result = MISSING
-            return result
-
-        return Expr(chain, BOOL, self.src(node))
+        return Expr(all_of(links), BOOL, self.src(node))
 
     def _compare(self, op: ast.cmpop, left: Expr, right: Expr, node: ast.AST) -> Fn:
         kind = type(op)
@@ -407,15 +400,7 @@ class _Compiler:
         if right.constant is not MISSING:
             const = right.constant
             return lambda env: MISSING if (a := lf(env)) is MISSING else fn(a, const)
-
-        def compare(env: Any) -> Any:
-            a = lf(env)
-            if a is MISSING:
-                return MISSING
-            b = rf(env)
-            return MISSING if b is MISSING else fn(a, b)
-
-        return compare
+        return _binary(fn, lf, rf)
 
     # functions ----------------------------------------------------------------------------------------
     def n_Call(self, node: ast.Call) -> Expr:
@@ -473,17 +458,7 @@ class _Compiler:
         value, low, high = args
         low_cmp = self._compare(ast.GtE(), value, low, node)
         high_cmp = self._compare(ast.LtE(), value, high, node)
-
-        def within(env: Any) -> Any:
-            a = low_cmp(env)
-            if a is False:
-                return False
-            b = high_cmp(env)
-            if b is False:
-                return False
-            return MISSING if MISSING in (a, b) else True
-
-        return Expr(within, BOOL, self.src(node))
+        return Expr(all_of([low_cmp, high_cmp]), BOOL, self.src(node))
 
     def f_matches(self, node: ast.Call, args: list[Expr]) -> Expr:
         self._arity(node, args, 2)
@@ -550,6 +525,19 @@ class _Compiler:
             NUMBER,
             self.src(node),
         )
+
+
+def _binary(op: Callable[[Any, Any], Any], lf: Fn, rf: Fn) -> Fn:
+    """`op(left, right)`, missing when either side is."""
+
+    def apply(env: Any) -> Any:
+        a = lf(env)
+        if a is MISSING:
+            return MISSING
+        b = rf(env)
+        return MISSING if b is MISSING else op(a, b)
+
+    return apply
 
 
 def _const(value: Any, type_: Type, text: str) -> Expr:

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import pycountry
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -14,19 +14,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from engine.errors import FieldError, InvalidTransaction
 
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
-END_USES = (
-    "commercial-ai",
-    "cloud-services",
-    "research",
-    "consumer",
-    "industrial",
-    "military",
-    "military-intelligence",
-    "wmd",
-    "supercomputer",
-    "advanced-ic-fabrication",
-    "unknown",
-)
 EndUse = Literal[
     "commercial-ai",
     "cloud-services",
@@ -40,6 +27,7 @@ EndUse = Literal[
     "advanced-ic-fabrication",
     "unknown",
 ]
+END_USES: tuple[str, ...] = get_args(EndUse)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
