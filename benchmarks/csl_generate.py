@@ -305,7 +305,8 @@ def fixture_rows() -> list[dict[str, str]]:
 def generate_csl(
     path: str | Path, n: int = 30000, seed: int = 20240101, extra: list[dict[str, str]] | None = None
 ) -> int:
-    """Write `n` entries (the fixtures' real entries among them, plus `extra` rows) to `path`; return the count."""
+    """Write `n` entries to `path`: the fixtures' real entries and the `extra` rows (all of them, even past
+    `n`), then generated ones; return the number written."""
     rng = random.Random(seed)
     rows = fixture_rows() + list(extra or [])
     sources, weights = zip(*SOURCES, strict=True)
@@ -333,5 +334,5 @@ def generate_csl(
     with Path(path).open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, COLUMNS, quoting=csv.QUOTE_ALL)
         writer.writeheader()
-        writer.writerows(rows[:n] if len(rows) > n else rows)
-    return min(len(rows), n) if len(rows) > n else len(rows)
+        writer.writerows(rows)
+    return len(rows)

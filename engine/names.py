@@ -44,7 +44,10 @@ def normalize_name(name: str) -> str:
     """
     decomposed = unicodedata.normalize("NFKD", name)
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-    text = _PARENTHESISED.sub(" ", text)
+    while True:  # innermost first, so nested qualifiers go too: "Acme (Holdings (Asia))"
+        text, count = _PARENTHESISED.subn(" ", text)
+        if not count:
+            break
     text = _PUNCTUATION.sub(" ", text)
     return " ".join(word for word in _join_initials(text.split()) if word not in LEGAL_FORMS)
 
