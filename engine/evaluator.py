@@ -252,7 +252,17 @@ def explain(pack: Pack, tx: Transaction, outcome: str, findings: list[Finding], 
     others = [f for f in evaluable if f not in deciding and f.effect != "fee"]
     if others:
         sentences.append("Also noted: " + "; ".join(f"{f.message} [{f.rule}]" for f in others) + ".")
+    dated = [f"{f.rule} ({_period(f.in_force)})" for f in findings if f.in_force != (None, None)]
+    if dated:
+        sentences.append(f"Dated rules applied on {tx.date.isoformat()}: {', '.join(dated)}.")
     return " ".join(sentences)
+
+
+def _period(in_force: tuple[str | None, str | None]) -> str:
+    start, until = in_force
+    if start and until:
+        return f"in force {start} to {until}"
+    return f"in force from {start}" if start else f"in force until {until}"
 
 
 def _reasons(lead: str, findings: list[Finding]) -> str:

@@ -171,6 +171,10 @@ def test_same_transaction_before_and_after_the_route(shipped_pack: engine.Pack) 
     assert presumption.rule == "CN-PRESUMPTION-BEFORE-ROUTE" and presumption.in_force == ("2023-11-17", "2026-01-14")
     assert {f.in_force for f in after.findings} == {("2026-01-15", None)}
     assert "in force on that date" in before.explanation
+    assert "Dated rules applied on 2026-01-14: CN-PRESUMPTION-BEFORE-ROUTE (in force 2023-11-17 to 2026-01-14)" in (
+        before.explanation
+    )
+    assert "CN-ROUTE-LICENSED (in force from 2026-01-15)" in after.explanation
 
 
 def test_missing_is_not_a_boolean() -> None:
