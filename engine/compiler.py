@@ -18,10 +18,11 @@ from pydantic import BaseModel, ValidationError
 
 from engine.errors import Diagnostic, PackError
 from engine.expressions import Expr, ExprError, Fn, Scope, all_of, any_of, compile_expr
+from engine.lookups import compile_lookup
 from engine.pack import CompiledRule, Leaf, Pack, Template, ValueDef
 from engine.spec import Effective, LookupSpec, Manifest, RuleFile, RuleSpec, ValueSpec
 from engine.tables import Table, load_table
-from engine.values import ANY, BOOL, DATE, LIST, MISSING, NUMBER, STRING, Type, record
+from engine.values import ANY, BOOL, DATE, LIST, MISSING, NUMBER, STRING, Type
 from engine.yamlfile import YamlError, line_of, load_yaml_file
 
 TRANSACTION_FIELDS: dict[str, Type] = {
@@ -267,65 +268,7 @@ class _Builder:
             self.compiled[name] = ValueDef(name, fn, type_, spec.description, file, line, inputs, expr)
 
     def _lookup(self, spec: LookupSpec) -> tuple[Fn, Type, tuple[tuple[str, Fn], ...]]:
-        table = self.tables.get(spec.table)
-        if table is None:
-            raise ExprError(f"unknown table `{spec.table}`")
-        if table.kind != "rows":
-            raise ExprError(f"table `{spec.table}` holds sets, not rows")
-        matchers = []
-        inputs: list[tuple[str, Fn]] = []
-        for match in spec.match:
-            for column in match.columns:
-                if column not in table.columns:
-                    raise ExprError(f"table `{table.name}` has no column `{column}`")
-            value = compile_expr(match.value, self.scope)
-            inputs.extend(value.observed)
-            if value.type not in (STRING, NUMBER, ANY):
-                raise ExprError(f"lookup value `{match.value}` is a {value.type}, expected a string or number")
-            norm = _normalizer(match.normalize)
-            index: dict[Any, list[Any]] = {}
-            for row in table.rows:
-                for column in match.columns:
-                    cell = row.get(column, MISSING)
-                    for item in cell if isinstance(cell, tuple) else (cell,):
-                        if item is MISSING:
-                            continue
-                        key = norm(item) if isinstance(item, str) else item
-                        bucket = index.setdefault(key, [])
-                        if row not in bucket:
-                            bucket.append(row)
-            matchers.append((value.fn, norm, {k: tuple(v) for k, v in index.items()}))
-        where = None
-        if spec.where is not None:
-            where_expr = compile_expr(spec.where, self.scope.with_row(table), want=BOOL)
-            where = where_expr.fn
-            inputs.extend(where_expr.observed)
-
-        def lookup(env: Any) -> Any:
-            for value_fn, norm, index in matchers:
-                value = value_fn(env)
-                if value is MISSING or value is None:
-                    continue
-                candidates = index.get(norm(value) if isinstance(value, str) else value, ())
-                break
-            else:
-                return MISSING
-            if where is None:
-                return candidates[0] if candidates else None
-            unknown = False
-            for row in candidates:
-                env["row"] = row
-                try:
-                    verdict = where(env)
-                finally:
-                    del env["row"]
-                if verdict is True:
-                    return row
-                if verdict is MISSING:
-                    unknown = True
-            return MISSING if unknown else None
-
-        return lookup, record(table.name), tuple(inputs)
+        return compile_lookup(spec, self.tables, self.scope)
 
     # rules ------------------------------------------------------------------------------------------
     def rules(self, rule_files: list[tuple[str, RuleFile, Any]]) -> list[CompiledRule]:
@@ -474,20 +417,6 @@ def _guarded(when: Any, leaves: list[Leaf], top: list[Fn]) -> dict[str, Any]:
         rest = top[1:]
         return {"guard": leaves[0].fn, "guard_slot": leaves[0].slot, "rest": all_of(rest) if rest else None}
     return {}
-
-
-def _normalizer(kind: str) -> Callable[[str], str]:
-    if kind == "party-name":
-        from engine.names import normalize_name
-
-        return normalize_name
-    if kind == "casefold":
-        return _casefold
-    return str
-
-
-def _casefold(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def in_force(effective_from: dt.date | None, effective_until: dt.date | None, on: dt.date) -> bool:
