@@ -22,8 +22,8 @@ run: $(STAMP)
 	$(BIN)/clearance check examples/transactions/*.json || [ $$? -ne 2 ]
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check engine api tests benchmarks
-	$(BIN)/ruff format --check engine api tests benchmarks
+	$(BIN)/ruff check engine api tests benchmarks examples
+	$(BIN)/ruff format --check engine api tests benchmarks examples
 	$(BIN)/mypy engine api
 
 test: $(DEV_STAMP) lint
