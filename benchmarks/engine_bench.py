@@ -19,6 +19,7 @@ from pathlib import Path
 
 import engine
 from benchmarks.transactions import generate
+from engine.transaction import END_USES
 from engine.tester import load_cases
 from engine.translator import DurableBackend
 
@@ -77,7 +78,8 @@ def generated_pack(root: Path, rules: int, seed: int = 7) -> Path:
             when = (f"{{any: ['destination == \"{country}\" and unit_price_usd > {price}', "
                     f"'ship_from == \"{other}\" and line_value > {price * threshold}']}}")  # fmt: skip
         else:
-            when = f"{{all: ['destination != \"US\"', 'customer.name == \"Party {i}\"']}}"
+            use = rng.choice(END_USES)
+            when = f"{{all: ['destination != \"US\"', 'end_use == \"{use}\"', 'quantity >= {threshold}']}}"
         lines += [
             f"  - id: G-{i}",
             f"    title: generated rule {i}",

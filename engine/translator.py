@@ -14,8 +14,9 @@ it does correctly and computes the rest in Python first:
   and `<id>#F` (it fails). When neither fires, an input was missing and the rule is not evaluable.
 - Every leaf asserts `$ex` on its operands, so a missing operand never matches.
 
-A pack the translation cannot carry safely (too many `$or` alternatives, too many operands) is rejected
-with a message naming the rule.
+Large packs are split into several rulesets (one worker each), each within durable-rules' fixed limits; a
+single rule it cannot carry safely (too many `or` branches or equality tests, conditions nested too deeply,
+too many operands) is rejected with a message naming the rule.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ SHORT_LIST = 16
 MAX_GROUPS = 13  # 2 slots a group, 32 slots, and the runner's own state guard takes one group
 MAX_ALTERNATIVES = 400
 MAX_OPERANDS = 240
+RULES_PER_RULESET = 500  # larger rulesets overflow durable-rules' fixed-size node tables (error 107)
 BATCH = 500
 ONE = "_one"
 TRUE: dict[str, Any] = {ONE: 1}
@@ -92,6 +94,31 @@ def _group(op: str, parts: list[Formula], absorbing: Formula, neutral: Formula) 
     return flat[0] if len(flat) == 1 else {op: flat}
 
 
+def _equalities(formula: Any) -> set[tuple[str, str]]:
+    """The distinct `{field: literal}` tests of a formula: durable-rules keeps them in one fixed-size table."""
+    found: set[tuple[str, str]] = set()
+    if isinstance(formula, dict):
+        for key, value in formula.items():
+            if key.startswith("$"):
+                found |= _equalities(value)
+            elif not isinstance(value, dict):
+                found.add((key, repr(value)))
+    elif isinstance(formula, list):
+        for item in formula:
+            found |= _equalities(item)
+    return found
+
+
+def _branches(formula: Any) -> int:
+    """How many `$or` branches a formula holds, nested ones included."""
+    if isinstance(formula, dict):
+        own = len(formula["$or"]) if "$or" in formula else 0
+        return own + sum(_branches(v) for v in formula.values())
+    if isinstance(formula, list):
+        return sum(_branches(v) for v in formula)
+    return 0
+
+
 def groups(formula: Any) -> int:
     """How many `$and`/`$or` groups a formula holds: durable-rules takes about 15 per rule (error 113)."""
     if isinstance(formula, dict):
@@ -125,7 +152,31 @@ class Translation:
     three_valued: set[str] = field(default_factory=set)  # rules that can be not evaluable: they get `#F`
     operands: dict[str, tuple[str, Fn]] = field(default_factory=dict)  # text -> (field, fn)
     flags: dict[str, tuple[str, Fn]] = field(default_factory=dict)
-    alternatives: int = 0
+    # what each rule costs durable-rules: its `$or` branches and its distinct (field, value) equality tests
+    costs: dict[str, tuple[int, frozenset[tuple[str, str]]]] = field(default_factory=dict)
+
+    def rulesets(self) -> list[dict[str, dict[str, Any]]]:
+        """The durable rules split into rulesets that each stay within what durable-rules handles:
+        RULES_PER_RULESET rules, MAX_ALTERNATIVES `$or` branches and as many distinct equality tests."""
+        chunks: list[dict[str, dict[str, Any]]] = []
+        current: dict[str, dict[str, Any]] = {}
+        branches = 0
+        equalities: set[tuple[str, str]] = set()
+        for rule_id, (cost, tests) in self.costs.items():
+            own = {k: v for k, v in self.rules.items() if k.rsplit("#", 1)[0] == rule_id}
+            if current and (
+                len(current) + len(own) > RULES_PER_RULESET
+                or branches + cost > MAX_ALTERNATIVES
+                or len(equalities | tests) > MAX_ALTERNATIVES
+            ):
+                chunks.append(current)
+                current, branches, equalities = {}, 0, set()
+            current.update(own)
+            branches += cost
+            equalities |= tests
+        if current:
+            chunks.append(current)
+        return chunks
 
     def fact(self, env: Env) -> dict[str, Any]:
         fact: dict[str, Any] = {ONE: 1}
@@ -163,6 +214,14 @@ class _Translator:
                 break
         else:
             raise self.fail(f"the condition needs {size} `$and`/`$or` groups; durable-rules takes {MAX_GROUPS}")
+        tests = frozenset(_equalities(true) | (_equalities(false) if self.may_miss else set()))
+        cost = _branches(true) + (_branches(false) if self.may_miss else 0)
+        if cost > MAX_ALTERNATIVES or len(tests) > MAX_ALTERNATIVES:
+            raise self.fail(
+                f"{max(cost, len(tests))} `or` branches or distinct equality tests in one rule; durable-rules "
+                f"takes {MAX_ALTERNATIVES} (it fails with error 303, or loops forever, past about 511)"
+            )
+        self.out.costs[rule.id] = (cost, tests)
         self.out.rules[f"{rule.id}#T"] = {"all": [{"m": true}]}
         if self.may_miss:  # otherwise "not true" means false, and `#F` would only cost an action per fact
             self.out.rules[f"{rule.id}#F"] = {"all": [{"m": false}]}
@@ -267,12 +326,6 @@ class _Translator:
             true, false = self.flag(_membership(lexpr, rexpr))
         else:
             members = sorted(rexpr.constant, key=str)
-            self.out.alternatives += len(members)
-            if self.out.alternatives > MAX_ALTERNATIVES:
-                raise self.fail(
-                    f"more than {MAX_ALTERNATIVES} `in` alternatives across the pack; durable-rules hangs on "
-                    "large `$or` lists"
-                )
             self.may_miss = self.may_miss or not _never_missing(lexpr.node)
             key = self._field(lexpr, self.out.operands, "o")
             true = _or([{key: _engine_value(m)} for m in members])
@@ -358,7 +411,34 @@ class DurableBackend:
     def __init__(self, pack: Pack, *, start_method: str = "spawn"):
         self.pack = pack
         self.translation = translate(pack)
-        self.runner = DurableRunner(_ruleset_name(pack), self.translation.rules, start_method=start_method)
+        self.runners: list[DurableRunner] = []
+        try:
+            for number, chunk in enumerate(self.translation.rulesets()):
+                name = f"{_ruleset_name(pack)}_{number}"
+                self.runners.append(DurableRunner(name, chunk, start_method=start_method))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def runner(self) -> DurableRunner:
+        """The first worker (the only one for packs of up to RULES_PER_RULESET durable rules)."""
+        return self.runners[0]
+
+    @runner.setter
+    def runner(self, value: DurableRunner) -> None:
+        self.runners[0] = value
+
+    def _match(self, facts: list[dict[str, Any]]) -> list[frozenset[str] | EvaluationError]:
+        """Every worker's answer for each fact, joined: the rule ids that fired, or the first error."""
+        joined: list[frozenset[str] | EvaluationError] = [frozenset()] * len(facts)
+        for runner in self.runners:
+            for index, outcome in enumerate(runner.match_each(facts)):
+                current = joined[index]
+                if isinstance(current, EvaluationError):
+                    continue
+                joined[index] = outcome if isinstance(outcome, EvaluationError) else current | outcome
+        return joined
 
     def evaluate(self, tx: Transaction) -> Decision:
         return next(iter(self.evaluate_many([tx])))
@@ -367,7 +447,7 @@ class DurableBackend:
         iterator = iter(txs)
         while batch := list(itertools.islice(iterator, BATCH)):
             envs = [bind(self.pack, tx) for tx in batch]
-            outcomes = self.runner.match_each([self.translation.fact(env) for env in envs])
+            outcomes = self._match([self.translation.fact(env) for env in envs])
             for tx, env, outcome in zip(batch, envs, outcomes, strict=True):
                 if isinstance(outcome, EvaluationError):
                     yield self._failed(tx, str(outcome))
@@ -416,7 +496,8 @@ class DurableBackend:
         )
 
     def close(self) -> None:
-        self.runner.close()
+        for runner in self.runners:
+            runner.close()
 
     def __enter__(self) -> DurableBackend:
         return self

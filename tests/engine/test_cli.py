@@ -118,7 +118,7 @@ def test_rules_validate(runner: CliRunner, tmp_path: Path) -> None:
 def test_rules_test_reports_coverage_and_fails_below_minimum(runner: CliRunner) -> None:
     result = runner.invoke(main, ["rules", "test", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
-    assert "15 passed, 0 failed; rule coverage 100.0%" in result.stdout
+    assert "17 passed, 0 failed; rule coverage 100.0%" in result.stdout
     assert runner.invoke(main, ["rules", "test", str(EXAMPLE), "--min-coverage", "100"]).exit_code == 0
 
 
