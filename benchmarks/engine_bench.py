@@ -19,8 +19,8 @@ from pathlib import Path
 
 import engine
 from benchmarks.transactions import generate
-from engine.transaction import END_USES
 from engine.tester import load_cases
+from engine.transaction import END_USES
 from engine.translator import DurableBackend
 
 ROOT = Path(__file__).resolve().parent.parent
