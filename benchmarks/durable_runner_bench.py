@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from engine.durable_runner import DurableRunner, _Evaluator, _prepare_rules
+from engine.durable import DurableRunner
+from engine.durable.limits import prepare_rules
+from engine.durable.worker import Evaluator
 
 D5 = ["CN", "MO", "RU", "BY", "IR", "KP", "SY", "CU", "VE", "AF", "IQ", "LY", "MM", "KH", "LA", "VN"]
 ALLIES = ["US", "CA", "GB", "AU", "NZ", "JP", "KR", "DE", "FR", "NL", "IE", "IT", "ES", "SE", "FI", "NO"]
@@ -107,7 +109,7 @@ def main() -> None:
         for size in sizes:
             median, batches = per_fact_us(runner.match, facts, size, args.seconds)
             print(f"DurableRunner.match   batch {size:>5}: {median:8.1f} µs/fact  (median of {batches} batches)")
-    evaluator = _Evaluator("bench_inproc", _rules_pairs(), warm_sessions=8)
+    evaluator = Evaluator("bench_inproc", _rules_pairs(), warm_sessions=8)
 
     def in_process(batch: list[dict[str, Any]]) -> object:
         return [evaluator.evaluate(fact) for fact in batch]
@@ -121,7 +123,7 @@ def main() -> None:
 def _rules_pairs() -> list[tuple[str, dict[str, Any]]]:
     import json
 
-    return [(rule_id, body) for rule_id, body in json.loads(_prepare_rules("bench", RULES))]
+    return [(rule_id, body) for rule_id, body in json.loads(prepare_rules("bench", RULES))]
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import engine
 from benchmarks.transactions import generate
+from engine.durable import DurableBackend
 from engine.tester import load_cases
 from engine.transaction import END_USES
-from engine.translator import DurableBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTRIES = ["CN", "HK", "MO", "JP", "DE", "GB", "US", "SG", "AE", "SA", "VN", "KZ", "RU", "IR", "IN", "KR", "TW",

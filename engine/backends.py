@@ -59,7 +59,7 @@ def make_backend(pack: Pack, name: str = "native") -> Backend:
     if name == "native":
         return NativeBackend(pack)
     if name == "durable":
-        from engine.translator import DurableBackend
+        from engine.durable import DurableBackend
 
         return DurableBackend(pack)
     raise UsageError(f"unknown engine `{name}` (choose from {', '.join(BACKENDS)})")

@@ -7,8 +7,8 @@ import itertools
 
 import engine
 from benchmarks.transactions import generate
+from engine.durable import DurableBackend
 from engine.errors import InvalidTransaction
-from engine.translator import DurableBackend
 
 COUNT = 100_000
 CHUNK = 5_000

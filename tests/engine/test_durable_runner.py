@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from engine.durable_runner import DurableRunner
+from engine.durable import DurableRunner
 from engine.errors import EvaluationError
 
 RULES: dict[str, dict[str, Any]] = {

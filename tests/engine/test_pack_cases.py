@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import engine
+from engine.durable import DurableBackend
 from engine.tester import LoadedCase, load_cases, run_cases
-from engine.translator import DurableBackend
 from tests.conftest import EXAMPLE, SHIPPED
 
 PACKS = {"us-ai-chips": SHIPPED, "example": EXAMPLE}

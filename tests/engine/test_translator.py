@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 import engine
+from engine.durable import DurableBackend, translate
+from engine.durable.translator import MAX_ALTERNATIVES, groups
 from engine.errors import PackError
-from engine.translator import MAX_ALTERNATIVES, DurableBackend, groups, translate
 from tests.conftest import tx
 
 RULE = """\
@@ -95,7 +96,7 @@ def test_group_count() -> None:
 def test_a_worker_crash_costs_only_that_transaction(shipped_pack: engine.Pack) -> None:
     txs = [engine.parse_transaction(tx(id=f"T-{n}")) for n in range(3)]
     with DurableBackend(shipped_pack) as backend:
-        from engine.durable_runner import DurableRunner
+        from engine.durable import DurableRunner
 
         backend.runner.close()
         backend.runner = DurableRunner("crashy", backend.translation.rules, _allow_fault_injection=True)

@@ -24,18 +24,15 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.decision import Decision, Finding
-from engine.durable_runner import DurableRunner
-from engine.errors import Diagnostic, EvaluationError, PackError
-from engine.evaluator import ZERO, Env, bind, decide, explain
+from engine.errors import Diagnostic, PackError
+from engine.evaluator import Env
 from engine.expressions import Expr, Fn
 from engine.pack import CompiledRule, Leaf, Pack
-from engine.transaction import Transaction
 from engine.values import BOOL, DATE, LIST, MISSING
 
 SHORT_LIST = 16
@@ -397,114 +394,3 @@ def translate(pack: Pack) -> Translation:
     if diagnostics:
         raise PackError(diagnostics)
     return translator.out
-
-
-class DurableBackend:
-    """Decisions from durable-rules, in a supervised worker process; values and money from Python.
-
-    The rules that fired (or could not be evaluated) are re-run in Python to record their conditions for
-    the explanation; should the two engines ever disagree, the decision is `review` with that finding.
-    """
-
-    name = "durable"
-
-    def __init__(self, pack: Pack, *, start_method: str = "spawn"):
-        self.pack = pack
-        self.translation = translate(pack)
-        self.runners: list[DurableRunner] = []
-        try:
-            for number, chunk in enumerate(self.translation.rulesets()):
-                name = f"{_ruleset_name(pack)}_{number}"
-                self.runners.append(DurableRunner(name, chunk, start_method=start_method))
-        except BaseException:
-            self.close()
-            raise
-
-    @property
-    def runner(self) -> DurableRunner:
-        """The first worker (the only one for packs of up to RULES_PER_RULESET durable rules)."""
-        return self.runners[0]
-
-    @runner.setter
-    def runner(self, value: DurableRunner) -> None:
-        self.runners[0] = value
-
-    def _match(self, facts: list[dict[str, Any]]) -> list[frozenset[str] | EvaluationError]:
-        """Every worker's answer for each fact, joined: the rule ids that fired, or the first error."""
-        joined: list[frozenset[str] | EvaluationError] = [frozenset()] * len(facts)
-        for runner in self.runners:
-            for index, outcome in enumerate(runner.match_each(facts)):
-                current = joined[index]
-                if isinstance(current, EvaluationError):
-                    continue
-                joined[index] = outcome if isinstance(outcome, EvaluationError) else current | outcome
-        return joined
-
-    def evaluate(self, tx: Transaction) -> Decision:
-        return next(iter(self.evaluate_many([tx])))
-
-    def evaluate_many(self, txs: Iterable[Transaction]) -> Iterator[Decision]:
-        iterator = iter(txs)
-        while batch := list(itertools.islice(iterator, BATCH)):
-            envs = [bind(self.pack, tx) for tx in batch]
-            outcomes = self._match([self.translation.fact(env) for env in envs])
-            for tx, env, outcome in zip(batch, envs, outcomes, strict=True):
-                if isinstance(outcome, EvaluationError):
-                    yield self._failed(tx, str(outcome))
-                else:
-                    yield self._decide(tx, env, outcome)
-
-    def _decide(self, tx: Transaction, env: Env, fired: frozenset[str]) -> Decision:
-        verdicts: list[tuple[CompiledRule, Any, str | None]] = []
-        for rule in self.pack.rules_on(tx.date):
-            if f"{rule.id}#T" not in fired and (
-                f"{rule.id}#F" in fired or rule.id not in self.translation.three_valued
-            ):
-                continue
-            verdict = True if f"{rule.id}#T" in fired else MISSING
-            error = None
-            try:
-                shadow = rule.test(env)  # records the conditions shown in the finding
-            except Exception as exc:
-                shadow, error = MISSING, f"error while evaluating: {type(exc).__name__}: {exc}"
-            if shadow is not verdict and error is None:
-                verdict, error = MISSING, f"the durable and native engines disagree ({verdict} vs {shadow})"
-            verdicts.append((rule, verdict, error))
-        return decide(self.pack, tx, env, verdicts)
-
-    def _failed(self, tx: Transaction, message: str) -> Decision:
-        finding = Finding(
-            rule="ENGINE-ERROR",
-            effect="review",
-            title="The durable engine could not evaluate this transaction",
-            message=f"the durable engine failed: {message}",
-            cite="clearance: fail closed",
-            conditions=(),
-            in_force=(None, None),
-            rule_effect="review",
-            reason=message,
-        )
-        return Decision(
-            transaction_id=tx.id,
-            decision="review",
-            fee_usd=ZERO,
-            ruleset=self.pack.ruleset,
-            findings=(finding,),
-            explanation=explain(self.pack, tx, "review", [finding], ZERO),
-            date=tx.date,
-            fee_if_allowed=ZERO,
-        )
-
-    def close(self) -> None:
-        for runner in self.runners:
-            runner.close()
-
-    def __enter__(self) -> DurableBackend:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _ruleset_name(pack: Pack) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in f"{pack.name}_{pack.version}")
