@@ -18,6 +18,21 @@ def is_missing(value: Any) -> bool:
 
 def all_of(fns: list[Fn]) -> Fn:
     """Three-valued `and`: false if any is false (stops there), else missing if any is missing, else true."""
+    if len(fns) == 1:
+        return fns[0]
+    if len(fns) == 2:
+        first, second = fns
+
+        def pair(env: Any) -> Any:
+            a = first(env)
+            if a is False:
+                return False
+            b = second(env)
+            if b is False:
+                return False
+            return MISSING if a is MISSING or b is MISSING else True
+
+        return pair
 
     def conjunction(env: Any) -> Any:
         result: Any = True
@@ -36,6 +51,8 @@ def any_of(fns: list[Fn], *, exhaustive: bool = False) -> Fn:
     """Three-valued `or`: true if any is true, else missing if any is missing, else false.
 
     `exhaustive` evaluates every branch even after one is true, so that each is recorded."""
+    if len(fns) == 1:
+        return fns[0]
 
     def disjunction(env: Any) -> Any:
         result: Any = False
