@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from engine.decision import Decision, Finding
@@ -29,6 +30,7 @@ class DurableBackend:
         self.pack = pack
         self.translation = translate(pack)
         self.runners: list[DurableRunner] = []
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="durable")
         try:
             for number, chunk in enumerate(self.translation.rulesets()):
                 name = f"{_ruleset_name(pack)}_{number}"
@@ -49,8 +51,12 @@ class DurableBackend:
     def _match(self, facts: list[dict[str, Any]]) -> list[frozenset[str] | EvaluationError]:
         """Every worker's answer for each fact, joined: the rule ids that fired, or the first error."""
         joined: list[frozenset[str] | EvaluationError] = [frozenset()] * len(facts)
-        for runner in self.runners:
-            for index, outcome in enumerate(runner.match_each(facts)):
+        if len(self.runners) == 1:
+            answers = [self.runners[0].match_each(facts)]
+        else:  # the workers run side by side; this process only waits for them
+            answers = list(self._pool.map(lambda runner: runner.match_each(facts), self.runners))
+        for outcomes in answers:
+            for index, outcome in enumerate(outcomes):
                 current = joined[index]
                 if isinstance(current, EvaluationError):
                     continue
@@ -115,6 +121,7 @@ class DurableBackend:
     def close(self) -> None:
         for runner in self.runners:
             runner.close()
+        self._pool.shutdown()
 
     def __enter__(self) -> DurableBackend:
         return self
