@@ -32,6 +32,7 @@ from typing import Any
 from engine.errors import Diagnostic, PackError
 from engine.evaluator import Env
 from engine.expressions import Expr, Fn
+from engine.expressions.logic import binary
 from engine.pack import CompiledRule, Leaf, Pack
 from engine.values import BOOL, DATE, LIST, MISSING
 
@@ -368,15 +369,7 @@ def _coerced(value: Any, other: Expr) -> Any:
 
 
 def _membership(lexpr: Expr, rexpr: Expr) -> Expr:
-    lf, rf = lexpr.fn, rexpr.fn
-
-    def member(env: Any) -> Any:
-        value = lf(env)
-        if value is MISSING or value is None:
-            return MISSING
-        collection = rf(env)
-        return MISSING if collection is MISSING else value in collection
-
+    member = binary(lambda value, collection: value in collection, lexpr.fn, rexpr.fn)
     text = f"({lexpr.text}) in ({rexpr.text})"
     node = ast.parse(text, mode="eval").body
     return Expr(member, BOOL, text, node=node)

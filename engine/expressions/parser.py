@@ -259,16 +259,7 @@ class _Compiler(Functions):
 
                 return member_const
 
-            def member(env: Any) -> Any:
-                value = lf(env)
-                if value is MISSING:
-                    return MISSING
-                collection = rf(env)
-                if collection is MISSING:
-                    return MISSING
-                return (value in collection) != negate
-
-            return member
+            return binary(lambda value, collection: (value in collection) != negate, lf, rf)
         left, right = coerce_dates(left, right, self.src(node))
         if ANY not in (left.type, right.type) and left.type != right.type:
             raise ExprError(
