@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck clean
+.PHONY: run test test-slow lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,14 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check engine api tests benchmarks examples
 	$(BIN)/ruff format --check engine api tests benchmarks examples
 	$(BIN)/mypy engine api
+	$(BIN)/lint-imports
 
 test: $(DEV_STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+# the long differential and oracle runs (minutes); CI runs them after `make test`
+test-slow: $(DEV_STAMP)
+	$(BIN)/python -m pytest -m slow
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

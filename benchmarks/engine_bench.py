@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import engine
-from benchmarks.transactions import generate
+from engine.contract.transaction import END_USES
 from engine.durable import DurableBackend
 from engine.tester import load_cases
-from engine.transaction import END_USES
+from tests.generators import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTRIES = ["CN", "HK", "MO", "JP", "DE", "GB", "US", "SG", "AE", "SA", "VN", "KZ", "RU", "IR", "IN", "KR", "TW",
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _csv_rows() -> list[dict[str, object]]:
     import csv
 
-    from engine.rows import transaction_from_row
+    from engine.contract.rows import transaction_from_row
 
     path = ROOT / "examples" / "transactions.csv"
     if not path.is_file():

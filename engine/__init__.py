@@ -20,23 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from engine.backends import BACKENDS, Backend, NativeBackend, make_backend
-from engine.compiler import compile_pack
-from engine.decision import ConditionResult, Decision, Finding, money
+from engine.contract import ConditionResult, Decision, Finding, Transaction, money, parse_transaction
 from engine.errors import (
     ClearanceError,
     Diagnostic,
     EvaluationError,
     FieldError,
     InvalidTransaction,
-    NotFound,
     PackError,
     ScreeningListError,
-    StoreError,
     UsageError,
 )
-from engine.evaluator import evaluate
-from engine.pack import Pack
-from engine.transaction import Transaction, parse_transaction
+from engine.evaluation import evaluate
+from engine.pack import Pack, compile_pack
 
 __all__ = [
     "BACKENDS",
@@ -50,11 +46,9 @@ __all__ = [
     "Finding",
     "InvalidTransaction",
     "NativeBackend",
-    "NotFound",
     "Pack",
     "PackError",
     "ScreeningListError",
-    "StoreError",
     "Transaction",
     "UsageError",
     "check",

@@ -1,57 +1,19 @@
 """Evaluation backends compiled from one pack: `native` (Python closures) and `durable` (durable-rules Rete).
 
-Both produce identical Decisions; `native` is the default. A backend is built once per pack and used for
-many transactions.
+Both produce identical Decisions through the one evaluation kernel; `native` is the default. A backend is
+built once per pack and used for many transactions. A new backend implements `Backend` and is named here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Protocol
-
-from engine.decision import Decision
+from engine.durable import DurableBackend
 from engine.errors import UsageError
-from engine.evaluator import evaluate
-from engine.pack import Pack
-from engine.transaction import Transaction
+from engine.evaluation import Backend, NativeBackend
+from engine.pack.model import Pack
 
 BACKENDS = ("native", "durable")
 
-
-class Backend(Protocol):
-    pack: Pack
-
-    def evaluate(self, tx: Transaction) -> Decision: ...
-
-    def evaluate_many(self, txs: Iterable[Transaction]) -> Iterator[Decision]: ...
-
-    def close(self) -> None: ...
-
-
-class NativeBackend:
-    """Conditions compiled to Python closures: about 10-20 microseconds a decision."""
-
-    name = "native"
-
-    def __init__(self, pack: Pack):
-        self.pack = pack
-
-    def evaluate(self, tx: Transaction) -> Decision:
-        return evaluate(self.pack, tx)
-
-    def evaluate_many(self, txs: Iterable[Transaction]) -> Iterator[Decision]:
-        pack = self.pack
-        for tx in txs:
-            yield evaluate(pack, tx)
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> NativeBackend:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+__all__ = ["BACKENDS", "Backend", "NativeBackend", "make_backend"]
 
 
 def make_backend(pack: Pack, name: str = "native") -> Backend:
@@ -59,7 +21,5 @@ def make_backend(pack: Pack, name: str = "native") -> Backend:
     if name == "native":
         return NativeBackend(pack)
     if name == "durable":
-        from engine.durable import DurableBackend
-
         return DurableBackend(pack)
     raise UsageError(f"unknown engine `{name}` (choose from {', '.join(BACKENDS)})")

@@ -5,8 +5,6 @@
     ├── ScreeningListError            a denied-party list file is malformed (file and line)
     ├── InvalidTransaction            a transaction fails the input contract; carries every FieldError
     ├── EvaluationError               the engine could not produce a decision (e.g. a backend worker died twice)
-    ├── StoreError                    the decision log or the ruleset store failed
-    │   └── NotFound                  a decision, pack or version does not exist
     └── UsageError                    a command was called with words that do not fit
 
 Messages follow one style: lowercase, no trailing period, user values in backticks, context chained
@@ -22,29 +20,88 @@ class ClearanceError(Exception):
     """Base of every error `clearance` raises on purpose."""
 
 
-@dataclass(frozen=True)
+# The stable codes of pack diagnostics: programs and tests match these, never the wording.
+CODES: dict[str, str] = {
+    "not-a-pack": "the directory has no `pack.yaml`",
+    "yaml-syntax": "a file is not valid YAML",
+    "duplicate-key": "a YAML mapping names a key twice",
+    "not-utf8": "a file is not UTF-8 text",
+    "not-a-mapping": "a file or entry must be a mapping",
+    "unknown-field": "a key the file format does not know (a typo is suggested)",
+    "missing-field": "a required key is absent",
+    "invalid-value": "a value does not fit its field",
+    "bad-date": "a date is not a real date YYYY-MM-DD",
+    "missing-cite": "a rule has no citation of the regulation it encodes",
+    "file-not-found": "a file the manifest names does not exist",
+    "no-rule-files": "no rule file matches the manifest's globs",
+    "bad-table": "a reference table is malformed",
+    "bad-list": "a denied-party list file is malformed",
+    "duplicate-rule": "two rules have one id",
+    "duplicate-value": "two values (or a value and a field or table) have one name",
+    "value-cycle": "a value depends on itself",
+    "syntax-error": "an expression cannot be parsed",
+    "unknown-operator": "an operator the language does not have, such as `=>`",
+    "unknown-name": "a name, column, set or field that is not defined",
+    "unknown-function": "a function the language does not have",
+    "type-mismatch": "operands of the wrong type, such as a number compared with a string",
+    "bad-argument": "a function called with wrong arguments",
+    "bad-regex": "a regular expression that does not compile",
+    "not-allowed": "a construct rule expressions do not allow",
+    "bad-condition": "a condition that is neither an expression nor all/any/not",
+    "bad-template": "a message template that cannot be rendered, such as a bad format spec",
+    "bad-test": "a pack test case that names unknown rules or holds an invalid transaction",
+    "durable-limit": "a rule the durable backend cannot carry safely",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Diagnostic:
-    """One problem found while loading a pack: where it is and what is wrong."""
+    """One problem found while loading a pack: where it is (file, 1-based line and column), a stable
+    `code` (see CODES), the rule it concerns, what is wrong, and a hint of what to do."""
 
     file: str
-    line: int | None
-    message: str
+    line: int | None = None
+    column: int | None = None
+    end_column: int | None = None
+    code: str
     rule: str | None = None
+    message: str
+    hint: str | None = None
+
+    def __post_init__(self) -> None:
+        assert self.code in CODES, self.code
+
+    @property
+    def where(self) -> str:
+        if self.line is None:
+            return self.file
+        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column is not None else "")
 
     def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
         subject = f"rule `{self.rule}`: " if self.rule else ""
-        return f"{where}: {subject}{self.message}"
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.where}: {subject}{self.message}{hint}"
 
     def as_dict(self) -> dict[str, object]:
-        return {"file": self.file, "line": self.line, "rule": self.rule, "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "end_column": self.end_column,
+            "code": self.code,
+            "rule": self.rule,
+            "message": self.message,
+            "hint": self.hint,
+        }
 
 
 class PackError(ClearanceError):
-    """A pack failed to load. `diagnostics` holds every problem, not only the first."""
+    """A pack failed to load. `diagnostics` holds every problem, not only the first; `root` is the pack
+    directory their files are relative to."""
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Diagnostic], root: str | None = None):
         self.diagnostics = list(diagnostics)
+        self.root = root
         count = len(self.diagnostics)
         head = f"{count} problem{'s' if count != 1 else ''} in rule pack"
         super().__init__(head + "\n" + "\n".join(f"  {d}" for d in self.diagnostics))
@@ -90,14 +147,6 @@ class InvalidTransaction(ClearanceError):
 
 class EvaluationError(ClearanceError):
     """The engine could not produce a decision for a valid transaction."""
-
-
-class StoreError(ClearanceError):
-    """The decision log or the ruleset store failed."""
-
-
-class NotFound(StoreError):
-    """A decision, pack or version does not exist."""
 
 
 class UsageError(ClearanceError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -10,13 +12,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.backends import Backend, NativeBackend
-from engine.decision import Decision, money
+from engine.contract import Decision, money, parse_transaction
 from engine.errors import Diagnostic, InvalidTransaction, PackError
-from engine.pack import Pack
-from engine.spec import Case, TestFile
-from engine.transaction import parse_transaction
-from engine.yamlfile import YamlError, line_of, load_yaml_file
+from engine.evaluation import Backend, NativeBackend
+from engine.pack.loader import spec_diagnostics
+from engine.pack.model import Pack
+from engine.pack.spec import Case, TestFile
+from engine.pack.yamlfile import YamlError, line_of, load_yaml_file, yaml_diagnostic
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,44 @@ class TestReport:
     def uncovered(self) -> list[str]:
         return [r for r in self.rules if not self.fired[r]]
 
+    def as_dict(self) -> dict[str, Any]:
+        """The report as `rules test --json` prints it."""
+        return {
+            "passed": len(self.results) - len(self.failed),
+            "failed": len(self.failed),
+            "coverage": round(self.coverage, 4),
+            "uncovered": self.uncovered,
+            "fired": {rule: self.fired[rule] for rule in self.rules},
+            "cases": [
+                {
+                    "name": r.name,
+                    "file": r.file,
+                    "line": r.line,
+                    "passed": r.passed,
+                    "problems": list(r.problems),
+                    "decision": r.decision.decision if r.decision else None,
+                    "rules": r.decision.rules if r.decision else [],
+                }
+                for r in self.results
+            ],
+        }
+
+    def junit_xml(self, suite: str) -> str:
+        """The report as JUnit XML: one testcase per case, a failure naming every problem."""
+        root = ET.Element("testsuites")
+        tests = ET.SubElement(
+            root, "testsuite", name=suite, tests=str(len(self.results)), failures=str(len(self.failed)), errors="0"
+        )
+        for result in self.results:
+            case = ET.SubElement(
+                tests, "testcase", classname=result.file, name=result.name, file=result.file, line=str(result.line or 0)
+            )
+            if not result.passed:
+                failure = ET.SubElement(case, "failure", message=result.problems[0])
+                failure.text = "\n".join(result.problems)
+        ET.indent(root)
+        return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
 
 @dataclass(frozen=True)
 class LoadedCase:
@@ -77,20 +117,59 @@ def load_cases(pack: Pack, files: list[Path] | None = None) -> list[LoadedCase]:
             raw = load_yaml_file(path)
             parsed = TestFile.model_validate(raw)
         except YamlError as exc:
-            diagnostics.append(Diagnostic(rel, exc.line, exc.message))
+            diagnostics.append(yaml_diagnostic(rel, exc))
+            continue
+        except UnicodeDecodeError as exc:
+            diagnostics.append(Diagnostic(file=rel, code="not-utf8", message=f"not UTF-8 text (byte {exc.start})"))
             continue
         except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                field_path = ".".join(str(p) for p in err["loc"])
-                diagnostics.append(Diagnostic(rel, line_of(raw, err["loc"]), f"field `{field_path}`: {err['msg']}"))
+            diagnostics.extend(spec_diagnostics(exc, TestFile, raw, rel))
             continue
         for index, case in enumerate(parsed.cases):
             cases.append(
                 LoadedCase(rel, line_of(raw, ("cases", index)), case, merge(parsed.defaults, case.transaction))
             )
     if diagnostics:
-        raise PackError(diagnostics)
+        raise PackError(diagnostics, str(pack.root))
     return cases
+
+
+def check_cases(pack: Pack, cases: list[LoadedCase]) -> list[Diagnostic]:
+    """Problems of the cases themselves, found without running them: rule ids the pack does not have in
+    `expect`, and transactions that fail the input contract."""
+    known = {r.id for r in pack.rules}
+    diagnostics = []
+    for loaded in cases:
+        expect = loaded.case.expect
+        for rule in dict.fromkeys((*expect.rules, *expect.not_rules, *expect.not_evaluable)):
+            if rule not in known:
+                close = difflib.get_close_matches(rule, known, n=1)
+                diagnostics.append(
+                    Diagnostic(
+                        file=loaded.file, line=loaded.line, code="bad-test",
+                        message=f"case `{loaded.case.name}`: `expect` names rule `{rule}`, not in the pack",
+                        hint=f"did you mean `{close[0]}`?" if close else None,
+                    )
+                )  # fmt: skip
+        try:
+            parse_transaction(loaded.transaction)
+        except InvalidTransaction as exc:
+            for error in exc.errors:
+                diagnostics.append(
+                    Diagnostic(
+                        file=loaded.file, line=loaded.line, code="bad-test",
+                        message=f"case `{loaded.case.name}`: invalid transaction: {error}",
+                    )
+                )  # fmt: skip
+    return diagnostics
+
+
+def select_cases(cases: list[LoadedCase], pattern: str | None) -> list[LoadedCase]:
+    """The cases whose name or file contains `pattern` (case-insensitive); all of them without one."""
+    if not pattern:
+        return cases
+    needle = pattern.casefold()
+    return [c for c in cases if needle in c.case.name.casefold() or needle in c.file.casefold()]
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -19,15 +19,14 @@ from typing import Any
 import pytest
 
 import engine
-from benchmarks import transactions as benchmark_transactions
 from engine.screening import ScreeningIndex
-from tests import oracle_transactions
+from tests import generators, oracle_transactions
 from tests.conftest import tx as worked_tx
 from tests.policy_oracle import ATTESTATIONS, decide, item_class_unsettled, licensed
 
 DATA = Path(__file__).resolve().parent.parent / "rules" / "us-ai-chips" / "data"
 SOURCES: dict[str, tuple[Callable[[int], Iterator[dict[str, Any]]], int]] = {
-    "benchmark": (benchmark_transactions.generate, 60_000),
+    "benchmark": (generators.generate, 60_000),
     "boundary": (oracle_transactions.generate, 40_000),
 }
 SHOWN = 5
@@ -97,7 +96,7 @@ def test_oracle_reproduces_the_worked_cases(tx: dict[str, Any], decision: str, f
 def test_generated_party_names_are_far_from_every_listed_name() -> None:
     """The oracle takes every party as unlisted; that holds only if no generated name is a possible match."""
     index = ScreeningIndex.from_files(sorted(DATA.glob("csl_*.csv")))
-    names = {name for _, name, _ in benchmark_transactions.CUSTOMERS} | set(oracle_transactions.party_names())
+    names = {name for _, name, _ in generators.CUSTOMERS} | set(oracle_transactions.party_names())
     near = {name: [(m.matched_name, m.score) for m in index.screen(name)] for name in sorted(names)}
     assert not {name: hits for name, hits in near.items() if hits}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from engine.cli import main
-from engine.expressions import FUNCTIONS, OP_TEXT
+from engine.language import BUILTINS, OP_TEXT
 from tests.conftest import ROOT, SHIPPED
 
 README = (ROOT / "README.md").read_text()
@@ -26,7 +26,7 @@ def _section(title: str) -> str:
 
 def test_every_operator_and_function_is_documented() -> None:
     reference = _section("### The rule language")
-    words = [*OP_TEXT.values(), "and", "or", "not", "+", "-", "*", "/", "if else", *FUNCTIONS]
+    words = [*OP_TEXT.values(), "and", "or", "not", "+", "-", "*", "/", "if else", *BUILTINS, "screen"]
     missing = [w for w in words if f"`{w}`" not in reference and f"`{w}(" not in reference]
     assert missing == [], f"README's rule-language reference misses {missing}"
 
@@ -53,6 +53,20 @@ def test_the_rule_written_from_scratch_validates_and_passes(tmp_path: Path) -> N
     tested = runner.invoke(main, ["rules", "test", str(pack)])
     assert tested.exit_code == 0, tested.output
     assert "2 passed, 0 failed" in tested.stdout
+
+
+def test_the_diagnostic_shown_is_real_output(tmp_path: Path) -> None:
+    walkthrough = _section("### Writing a rule from scratch")
+    rule = re.findall(r"```yaml\n(.*?)```", walkthrough, re.S)[0]
+    pack = tmp_path / "us-ai-chips"
+    shutil.copytree(SHIPPED, pack)
+    broken = rule.replace('destination == "AE"', 'destinaton == "AE"').replace("quantity > 1000", "quantity => 1000")
+    (pack / "rules" / "60-volume.yaml").write_text(broken)
+    shown = re.search(r"<!-- diagnostic:start -->\n```\n(.*?)```\n<!-- diagnostic:end -->", README, re.S)
+    assert shown is not None
+    result = CliRunner().invoke(main, ["rules", "validate", str(pack)])
+    assert result.exit_code == 1
+    assert result.stderr == shown.group(1)
 
 
 def test_exit_codes_are_documented() -> None:

@@ -7,14 +7,13 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from engine.decision import Decision, Finding
+from engine.contract import Decision, Transaction
 from engine.durable.runner import DurableRunner
 from engine.durable.translator import BATCH, translate
 from engine.errors import EvaluationError
-from engine.evaluator import ZERO, Env, bind, decide, explain
-from engine.pack import CompiledRule, Pack
-from engine.transaction import Transaction
-from engine.values import MISSING
+from engine.evaluation import Env, Verdict, bind, decide, failed, verdict_of
+from engine.language.values import MISSING
+from engine.pack.model import Pack
 
 
 class DurableBackend:
@@ -73,50 +72,28 @@ class DurableBackend:
             outcomes = self._match([self.translation.fact(env) for env in envs])
             for tx, env, outcome in zip(batch, envs, outcomes, strict=True):
                 if isinstance(outcome, EvaluationError):
-                    yield self._failed(tx, str(outcome))
+                    yield failed(self.pack, tx, str(outcome), engine="durable")
                 else:
                     yield self._decide(tx, env, outcome)
 
     def _decide(self, tx: Transaction, env: Env, fired: frozenset[str]) -> Decision:
-        verdicts: list[tuple[CompiledRule, Any, str | None]] = []
+        verdicts: list[Verdict] = []
         for rule in self.pack.rules_on(tx.date):
             if f"{rule.id}#T" not in fired and (
                 f"{rule.id}#F" in fired or rule.id not in self.translation.three_valued
             ):
                 continue
-            verdict = True if f"{rule.id}#T" in fired else MISSING
-            error = None
-            try:
-                shadow = rule.test(env)  # records the conditions shown in the finding
-            except Exception as exc:
-                shadow, error = MISSING, f"error while evaluating: {type(exc).__name__}: {exc}"
-            if shadow is not verdict and error is None:
-                verdict, error = MISSING, f"the durable and native engines disagree ({verdict} vs {shadow})"
-            verdicts.append((rule, verdict, error))
+            value = True if f"{rule.id}#T" in fired else MISSING
+            shadow = verdict_of(rule, env)  # records the conditions shown in the finding
+            if shadow.error is not None:
+                verdicts.append(shadow)
+            elif shadow.value is not value:
+                verdicts.append(
+                    Verdict(rule, MISSING, f"the durable and native engines disagree ({value} vs {shadow.value})")
+                )
+            else:
+                verdicts.append(Verdict(rule, value))
         return decide(self.pack, tx, env, verdicts)
-
-    def _failed(self, tx: Transaction, message: str) -> Decision:
-        finding = Finding(
-            rule="ENGINE-ERROR",
-            effect="review",
-            title="The durable engine could not evaluate this transaction",
-            message=f"the durable engine failed: {message}",
-            cite="clearance: fail closed",
-            conditions=(),
-            in_force=(None, None),
-            rule_effect="review",
-            reason=message,
-        )
-        return Decision(
-            transaction_id=tx.id,
-            decision="review",
-            fee_usd=ZERO,
-            ruleset=self.pack.ruleset,
-            findings=(finding,),
-            explanation=explain(self.pack, tx, "review", [finding], ZERO),
-            date=tx.date,
-            fee_if_allowed=ZERO,
-        )
 
     def close(self) -> None:
         for runner in self.runners:

@@ -18,7 +18,17 @@ WARM_FIELD = "_warm"
 CRASH_FIELD = "__crash__"
 RESERVED_FIELDS = frozenset({"sid", "id", WARM_FIELD})
 MAX_FIELDS = 249
-"""durable-rules fails with error 302 at 255 properties; the sid takes one."""
+"""durable-rules fails with error 302 at 255 properties; the sid takes one, the engine's own bookkeeping
+the rest of the margin."""
+MAX_OPERANDS = MAX_FIELDS - 1
+"""Operands and flags of one fact: every field but the constant `_one`."""
+MAX_GROUPS = 13
+"""`$and`/`$or` groups in one rule: 2 slots a group, 32 slots, and the runner's state guard takes one group
+(error 113 past that)."""
+MAX_ALTERNATIVES = 400
+"""`$or` branches, or distinct equality tests, in one ruleset: error 303 or an endless loop past about 511."""
+RULES_PER_RULESET = 500
+"""Larger rulesets overflow durable-rules' fixed-size node tables (error 107)."""
 MAX_STRING_BYTES = 65535
 """Past 65,535 UTF-8 bytes, `$mt` silently misses matches (`.*x.*` on 65,535 `y` then `x`)."""
 

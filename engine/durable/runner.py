@@ -24,11 +24,13 @@ import contextlib
 import ctypes
 import multiprocessing
 import signal
+import sys
 import threading
 import time
+import types
 import weakref
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -40,6 +42,23 @@ from engine.errors import EvaluationError
 
 Outcome = frozenset[str] | EvaluationError
 """What `DurableRunner.match_each` returns for one fact."""
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start a worker without re-running the caller's script in it.
+
+    A spawned process imports the parent's `__main__` module again, so a script that builds a durable
+    backend without an `if __name__ == "__main__":` guard would build one again in every worker, which
+    fails. The worker needs nothing from `__main__` (its target and arguments live in this package), so
+    the parent's main module is hidden while the worker process starts."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 class DurableRunner:
@@ -220,7 +239,8 @@ class DurableRunner:
             daemon=True,
         )
         try:
-            process.start()
+            with _main_module_hidden():
+                process.start()
         except BaseException:
             parent_end.close()
             raise

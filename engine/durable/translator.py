@@ -29,18 +29,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from engine.contract import ALWAYS_GIVEN
+from engine.durable.limits import MAX_ALTERNATIVES, MAX_FIELDS, MAX_GROUPS, MAX_OPERANDS, RULES_PER_RULESET
 from engine.errors import Diagnostic, PackError
-from engine.evaluator import Env
-from engine.expressions import Expr, Fn
-from engine.expressions.logic import binary
-from engine.pack import CompiledRule, Leaf, Pack
-from engine.values import BOOL, DATE, LIST, MISSING
+from engine.evaluation import Env
+from engine.language import Expr, Fn
+from engine.language.logic import binary
+from engine.language.values import BOOL, DATE, LIST, MISSING
+from engine.pack.model import CompiledRule, Leaf, Pack
 
 SHORT_LIST = 16
-MAX_GROUPS = 13  # 2 slots a group, 32 slots, and the runner's own state guard takes one group
-MAX_ALTERNATIVES = 400
-MAX_OPERANDS = 240
-RULES_PER_RULESET = 500  # larger rulesets overflow durable-rules' fixed-size node tables (error 107)
 BATCH = 500
 ONE = "_one"
 TRUE: dict[str, Any] = {ONE: 1}
@@ -289,7 +287,9 @@ class _Translator:
         text = ast.unparse(expr.node) if expr.node is not None else expr.text
         if text not in table:
             if len(self.out.operands) + len(self.out.flags) >= MAX_OPERANDS:
-                raise self.fail(f"more than {MAX_OPERANDS} operands: durable-rules takes at most 254 fields")
+                raise self.fail(
+                    f"more than {MAX_OPERANDS} operands: a durable-rules fact takes at most {MAX_FIELDS} fields"
+                )
             table[text] = (f"{prefix}{len(table)}", expr.fn)
         return table[text][0]
 
@@ -329,13 +329,6 @@ class _Translator:
             true = _or([{key: _engine_value(m)} for m in members])
             false = _and([{"$neq": {key: _engine_value(m)}} for m in members])
         return (false, true) if negate else (true, false)
-
-
-# transaction fields that are always given (required, or defaulted by the input contract)
-ALWAYS_GIVEN = frozenset(
-    {"id", "date", "quantity", "unit_price_usd", "ship_from", "destination", "customer.name", "end_user.name",
-     "attestations"}
-)  # fmt: skip
 
 
 def _never_missing(node: Any) -> bool:
@@ -383,7 +376,15 @@ def translate(pack: Pack) -> Translation:
         try:
             translator.rule(rule)
         except TranslationError as exc:
-            diagnostics.append(Diagnostic(rule.file, rule.line, f"durable backend: {exc}", rule.id))
+            diagnostics.append(
+                Diagnostic(
+                    file=rule.file,
+                    line=rule.line,
+                    code="durable-limit",
+                    rule=rule.id,
+                    message=f"durable backend: {exc}",
+                )
+            )
     if diagnostics:
         raise PackError(diagnostics)
     return translator.out

@@ -6,13 +6,26 @@
 
 Modules: `csl` reads the files; `words` and `tokens` say what a name token is worth and how tokens compare;
 `alignment` scores one name against another; `variants` prepares every listed name and the look-up tables;
-`index` finds the candidates for a query and ranks the matches.
+`index` finds the candidates for a query and ranks the matches; `names` normalises party names (shared
+with the pack's `party-name` lookups); `function` registers `screen` as a rule-language function.
 """
 
 from __future__ import annotations
 
-from engine.names import normalize_name
 from engine.screening.csl import ListEntry, ListFile, list_code, load_csl
+from engine.screening.function import MATCH, PartyMatch, screen_function
 from engine.screening.index import Match, ScreeningIndex
+from engine.screening.names import normalize_name
 
-__all__ = ["ListEntry", "ListFile", "Match", "ScreeningIndex", "list_code", "load_csl", "normalize_name"]
+__all__ = [
+    "MATCH",
+    "ListEntry",
+    "ListFile",
+    "Match",
+    "PartyMatch",
+    "ScreeningIndex",
+    "list_code",
+    "load_csl",
+    "normalize_name",
+    "screen_function",
+]

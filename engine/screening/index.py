@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.names import normalize_name
 from engine.screening.alignment import CAP, Alignment, Query, align
 from engine.screening.csl import ListEntry, ListFile, load_csl
+from engine.screening.names import normalize_name
 from engine.screening.tokens import (
     CLASS_WEIGHT,
     DISTINCTIVE,

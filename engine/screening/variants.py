@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from engine.names import LEGAL_FORMS, normalize_name
 from engine.screening.csl import ListEntry
+from engine.screening.names import LEGAL_FORMS, normalize_name
 from engine.screening.tokens import (
     CLASS_WEIGHT,
     KEY_CLASSES,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from engine.names import LEGAL_FORMS
+from engine.screening.names import LEGAL_FORMS
 
 
 def _words(text: str) -> frozenset[str]:

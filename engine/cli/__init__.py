@@ -1,0 +1,28 @@
+"""The `clearance` command: one module per command group, over the engine's public names.
+
+common   exit statuses, options, opening a pack, printing diagnostics
+check    `clearance check`
+rules    `clearance rules validate|test|list|show|schema`
+screen   `clearance screen`
+"""
+
+from __future__ import annotations
+
+import click
+
+from engine.cli.check import check
+from engine.cli.rules import rules
+from engine.cli.screen import screen
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="clearance")
+def main() -> None:
+    """Screen AI-accelerator exports against dated, declarative rule packs."""
+
+
+main.add_command(check)
+main.add_command(rules)
+main.add_command(screen)
+
+__all__ = ["main"]

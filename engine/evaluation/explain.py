@@ -1,0 +1,57 @@
+"""The explanation of a decision: one paragraph a compliance officer can read."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from engine.contract import Finding, Transaction, money_text
+from engine.pack.model import Pack
+
+
+def explain(pack: Pack, tx: Transaction, outcome: str, findings: list[Finding], fee: Decimal) -> str:
+    """One paragraph a compliance officer can read."""
+    what = tx.product or "an unnamed item"
+    sentences = [
+        f"{outcome.upper()}: {tx.quantity:,} x {what} from {tx.ship_from} to {tx.destination} on "
+        f"{tx.date.isoformat()}, judged under the rules of {pack.name} {pack.version} in force on that date."
+    ]
+    evaluable = [f for f in findings if f.reason is None]
+    deciding = [f for f in evaluable if f.effect == outcome or (outcome == "allow" and f.effect == "fee")]
+    if outcome == "deny":
+        sentences.append(_reasons("Denied because", deciding))
+    elif outcome == "review" and deciding:
+        sentences.append(_reasons("A person must decide because", deciding))
+    elif outcome == "allow" and deciding:
+        sentences.append(_reasons("Allowed:", deciding))
+    elif outcome != "review":
+        sentences.append(f"No rule in force applies; the pack's default outcome is {pack.default}.")
+    unknown: dict[str, list[str]] = {}
+    for f in findings:
+        if f.reason is not None:
+            unknown.setdefault(f.reason, []).append(f.rule)
+    for reason, rules in unknown.items():
+        count = f"{len(rules)} rule{'s' if len(rules) > 1 else ''}"
+        sentences.append(f"{count} could not be evaluated ({', '.join(rules)}): {reason}.")
+    if outcome == "allow":
+        sentences.append(f"Fee owed: {money_text(fee)}." if fee else "No fee is owed.")
+    elif outcome == "review" and fee:
+        sentences.append(f"If allowed, a fee of {money_text(fee)} would be owed.")
+    others = [f for f in evaluable if f not in deciding and f.effect != "fee"]
+    if others:
+        sentences.append("Also noted: " + "; ".join(f"{f.message} [{f.rule}]" for f in others) + ".")
+    dated = [f"{f.rule} ({_period(f.in_force)})" for f in findings if f.in_force != (None, None)]
+    if dated:
+        sentences.append(f"Dated rules applied on {tx.date.isoformat()}: {', '.join(dated)}.")
+    return " ".join(sentences)
+
+
+def _period(in_force: tuple[str | None, str | None]) -> str:
+    start, until = in_force
+    if start and until:
+        return f"in force {start} to {until}"
+    return f"in force from {start}" if start else f"in force until {until}"
+
+
+def _reasons(lead: str, findings: list[Finding]) -> str:
+    parts = [f"({i}) {f.message.rstrip('.')} [{f.rule}; {f.cite}]" for i, f in enumerate(findings, 1)]
+    return f"{lead} " + "; ".join(parts) + "."

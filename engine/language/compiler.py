@@ -1,0 +1,358 @@
+"""The expression compiler: `ast` nodes checked one by one and turned into closures.
+
+Errors carry a stable code and the span of the node at fault, so a diagnostic can point at the column.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import itertools
+import operator
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from engine.language.functions import Call
+from engine.language.logic import EQ_OPS, ORDER_OPS, all_of, any_of, binary, divide
+from engine.language.model import (
+    OP_TEXT,
+    Expr,
+    ExprError,
+    Fn,
+    Scope,
+    check_members,
+    coerce_dates,
+    const,
+    dotted,
+    need,
+)
+from engine.language.syntax import syntax_error
+from engine.language.values import ANY, BOOL, DATE, LIST, MISSING, NUMBER, STRING, TABLE, Type
+
+
+def compile_expr(text: str, scope: Scope, *, want: Type | None = None) -> Expr:
+    """Compile `text`; raise ExprError with a code, the span at fault and a message naming what is wrong."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExprError("an expression must be a non-empty string", "syntax-error")
+    lead = len(text) - len(text.lstrip())
+    source = text.strip()
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        raise syntax_error(source, exc, lead) from None
+    compiler = ExprCompiler(source, scope, lead)
+    expr = compiler.node(tree.body)
+    expr.observed = compiler.observed
+    expr.parts = compiler.parts
+    if want is not None and expr.type not in (want, ANY):
+        raise ExprError(
+            f"`{expr.text}` is a {expr.type}, expected a {want}", "type-mismatch", span=(lead, lead + len(source))
+        )
+    return expr
+
+
+class ExprCompiler:
+    """Compiles one expression: one method per kind of `ast` node, each checking types as it goes."""
+
+    def __init__(self, text: str, scope: Scope, lead: int = 0):
+        self.text = text
+        self.scope = scope
+        self.lead = lead
+        self.raw = text.encode()
+        self.line_starts = [0, *(m.end() for m in re.finditer(b"\n", self.raw))]
+        self.observed: list[tuple[str, Fn]] = []
+        self.parts: dict[int, Expr] = {}  # every sub-expression by id(node), for the durable translator
+
+    def _offset(self, line: int, col: int) -> int:
+        """The byte offset of (1-based line, byte column) in the source."""
+        return self.line_starts[min(line - 1, len(self.line_starts) - 1)] + col
+
+    def src(self, node: ast.AST) -> str:
+        """The source text of a node, in time linear in its length."""
+        start = getattr(node, "lineno", None)
+        if start is None or node.end_lineno is None or node.end_col_offset is None:  # type: ignore[attr-defined]
+            return ast.unparse(node)
+        begin = self._offset(start, node.col_offset)  # type: ignore[attr-defined]
+        end = self._offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+        return self.raw[begin:end].decode()
+
+    def span(self, node: ast.AST) -> tuple[int, int] | None:
+        """Character offsets of a node in the expression as written (leading blanks included)."""
+        start = getattr(node, "lineno", None)
+        if start is None:
+            return None
+        begin = self._offset(start, node.col_offset)  # type: ignore[attr-defined]
+        end = self._offset(node.end_lineno or start, node.end_col_offset or node.col_offset)  # type: ignore[attr-defined]
+        chars = len(self.raw[:begin].decode(errors="ignore"))
+        return self.lead + chars, self.lead + chars + len(self.raw[begin:end].decode(errors="ignore"))
+
+    def observe(self, node: ast.AST, fn: Fn) -> None:
+        label = self.src(node)
+        if all(label != seen for seen, _ in self.observed):
+            self.observed.append((label, fn))
+
+    def node(self, node: ast.AST) -> Expr:
+        method = getattr(self, f"n_{type(node).__name__}", None)
+        try:
+            if method is None:
+                raise ExprError(f"`{self.src(node)}` is not allowed in a rule expression", "not-allowed")
+            expr: Expr = method(node)
+        except ExprError as exc:
+            if exc.span is None:
+                exc.span = self.span(node)
+            raise
+        expr.node = node
+        self.parts[id(node)] = expr
+        return expr
+
+    # literals -----------------------------------------------------------------------------------------
+    def n_Constant(self, node: ast.Constant) -> Expr:
+        value = node.value
+        if isinstance(value, bool):
+            return const(value, BOOL, self.src(node))
+        if isinstance(value, int):
+            return const(value, NUMBER, self.src(node))
+        if isinstance(value, float):
+            return const(Decimal(self.src(node).replace("_", "")), NUMBER, self.src(node))
+        if isinstance(value, str):
+            return const(value, STRING, self.src(node))
+        raise ExprError(f"literal `{self.src(node)}` is not supported", "not-allowed")
+
+    def n_List(self, node: ast.List) -> Expr:
+        items = [self.node(item) for item in node.elts]
+        if any(item.constant is MISSING for item in items):
+            raise ExprError(f"list `{self.src(node)}` may hold only literals", "not-allowed")
+        kinds = {item.type for item in items}
+        if len(kinds) > 1:
+            raise ExprError(f"list `{self.src(node)}` mixes {', '.join(sorted(map(str, kinds)))}", "type-mismatch")
+        return const(frozenset(item.constant for item in items), LIST, self.src(node))
+
+    n_Tuple = n_List
+
+    # names --------------------------------------------------------------------------------------------
+    def n_Name(self, node: ast.Name) -> Expr:
+        name = node.id
+        if name in ("true", "false"):
+            return const(name == "true", BOOL, name)
+        if name == "row" and self.scope.row is not None:
+            return Expr(lambda env: env.row, Type("record", self.scope.row.name), name)
+        if name in self.scope.tables:
+            table = self.scope.tables[name]
+            return Expr(lambda env: MISSING, TABLE, name, constant=table)
+        resolved = self.scope.resolve_name(name)
+        if resolved is None:
+            raise self._unknown(name)
+        fn, type_ = resolved
+        self.observe(node, fn)
+        return Expr(fn, type_, name)
+
+    def _unknown(self, name: str) -> ExprError:
+        close = difflib.get_close_matches(name, self.scope.known_names(), n=1)
+        return ExprError(
+            f"unknown name `{name}`", "unknown-name", hint=f"did you mean `{close[0]}`?" if close else None
+        )
+
+    def n_Attribute(self, node: ast.Attribute) -> Expr:
+        path = dotted(node)
+        if path is not None and path.split(".", 1)[0] not in self.scope.tables and path.split(".", 1)[0] != "row":
+            resolved = self.scope.resolve_name(path)
+            if resolved is not None:
+                fn, type_ = resolved
+                self.observe(node, fn)
+                return Expr(fn, type_, path)
+        mark = len(self.observed)
+        base = self.node(node.value)
+        del self.observed[mark:]  # the field is shown, not the whole record
+        attr = node.attr
+        if base.type is TABLE:
+            table = base.constant
+            if table.kind != "rows" or attr not in table.columns:
+                raise ExprError(f"table `{table.name}` has no column `{attr}`", "unknown-name")
+            values = table.column_values(attr)
+            return const(values, LIST, self.src(node))
+        if base.type.kind == "record":
+            table = self.scope.tables[str(base.type.of)]
+            if attr not in table.columns:
+                close = difflib.get_close_matches(attr, list(table.columns), n=1)
+                raise ExprError(
+                    f"table `{table.name}` has no column `{attr}`",
+                    "unknown-name",
+                    hint=f"did you mean `{close[0]}`?" if close else None,
+                )
+            base_fn = base.fn
+
+            def column(env: Any) -> Any:
+                row = base_fn(env)
+                return MISSING if row is MISSING or row is None else row.get(attr, MISSING)
+
+            if not (isinstance(node.value, ast.Name) and node.value.id == "row"):
+                self.observe(node, column)
+            return Expr(column, table.columns[attr], self.src(node))
+        if base.type.fields is not None:  # an object type a plugin declares, such as a screening match
+            field_type = base.type.field_type(attr)
+            if field_type is None:
+                names = ", ".join(name for name, _ in base.type.fields)
+                raise ExprError(f"a {base.type} has no field `{attr}` (fields: {names})", "unknown-name")
+            base_fn = base.fn
+
+            def object_field(env: Any) -> Any:
+                value = base_fn(env)
+                return MISSING if value is MISSING or value is None else getattr(value, attr)
+
+            self.observe(node, object_field)
+            return Expr(object_field, field_type, self.src(node))
+        if path is not None:
+            raise self._unknown(path)
+        raise ExprError(f"`{self.src(node.value)}` is a {base.type} and has no field `{attr}`", "unknown-name")
+
+    def n_Subscript(self, node: ast.Subscript) -> Expr:
+        base = self.node(node.value)
+        key = self.node(node.slice)
+        if base.type is not TABLE or base.constant.kind != "sets":
+            raise ExprError(
+                f'`{self.src(node)}`: only a sets table can be indexed, e.g. `country_groups["D:5"]`', "not-allowed"
+            )
+        if key.type is not STRING or key.constant is MISSING:
+            raise ExprError(f"`{self.src(node)}`: the set name must be a string literal", "not-allowed")
+        sets = base.constant.sets
+        if key.constant not in sets:
+            close = difflib.get_close_matches(key.constant, list(sets), n=1)
+            raise ExprError(
+                f"table `{base.constant.name}` has no set `{key.constant}`",
+                "unknown-name",
+                hint=f"did you mean `{close[0]}`?" if close else None,
+            )
+        return const(sets[key.constant], LIST, self.src(node))
+
+    # operators ----------------------------------------------------------------------------------------
+    def n_BoolOp(self, node: ast.BoolOp) -> Expr:
+        parts = [self.node(v) for v in node.values]
+        for part in parts:
+            need(part, BOOL, "and/or")
+        fns = [p.fn for p in parts]
+        combine = all_of if isinstance(node.op, ast.And) else any_of
+        return Expr(combine(fns), BOOL, self.src(node))
+
+    def n_UnaryOp(self, node: ast.UnaryOp) -> Expr:
+        operand = self.node(node.operand)
+        fn = operand.fn
+        if isinstance(node.op, ast.Not):
+            need(operand, BOOL, "not")
+            return Expr(lambda env: MISSING if (v := fn(env)) is MISSING else not v, BOOL, self.src(node))
+        if isinstance(node.op, ast.USub):
+            need(operand, NUMBER, "-")
+            if operand.constant is not MISSING:
+                return const(-operand.constant, NUMBER, self.src(node))
+            return Expr(lambda env: MISSING if (v := fn(env)) is MISSING else -v, NUMBER, self.src(node))
+        raise ExprError(f"operator in `{self.src(node)}` is not supported", "unknown-operator")
+
+    def n_BinOp(self, node: ast.BinOp) -> Expr:
+        left, right = self.node(node.left), self.node(node.right)
+        ops: dict[type, Callable[[Any, Any], Any]] = {
+            ast.Add: operator.add,
+            ast.Sub: operator.sub,
+            ast.Mult: operator.mul,
+            ast.Div: divide,
+        }
+        op = ops.get(type(node.op))
+        if op is None:
+            raise ExprError(f"operator in `{self.src(node)}` is not supported (use + - * /)", "unknown-operator")
+        need(left, NUMBER, "arithmetic")
+        need(right, NUMBER, "arithmetic")
+        return Expr(binary(op, left.fn, right.fn), NUMBER, self.src(node))
+
+    def n_IfExp(self, node: ast.IfExp) -> Expr:
+        test, body, orelse = self.node(node.test), self.node(node.body), self.node(node.orelse)
+        need(test, BOOL, "if")
+        if ANY not in (body.type, orelse.type) and body.type != orelse.type:
+            raise ExprError(
+                f"`{self.src(node)}`: both branches must have one type ({body.type} vs {orelse.type})", "type-mismatch"
+            )
+        tf, bf, of = test.fn, body.fn, orelse.fn
+
+        def choose(env: Any) -> Any:
+            cond = tf(env)
+            if cond is MISSING:
+                return MISSING
+            return bf(env) if cond else of(env)
+
+        return Expr(choose, body.type if body.type is not ANY else orelse.type, self.src(node))
+
+    def n_Compare(self, node: ast.Compare) -> Expr:
+        operands = [self.node(node.left)] + [self.node(c) for c in node.comparators]
+        links = []
+        for op, (left, right) in zip(node.ops, itertools.pairwise(operands), strict=True):
+            links.append(self._compare(type(op), left, right, self.src(node)))
+        if len(links) == 1:
+            return Expr(links[0], BOOL, self.src(node))
+        return Expr(all_of(links), BOOL, self.src(node))
+
+    def _compare(self, kind: type[ast.cmpop], left: Expr, right: Expr, where: str) -> Fn:
+        if kind in (ast.In, ast.NotIn):
+            if right.type is not LIST and right.type is not ANY:
+                raise ExprError(f"`{where}`: the right side of `{OP_TEXT[kind]}` must be a list", "type-mismatch")
+            if left.type not in (STRING, NUMBER, ANY):
+                raise ExprError(f"`{where}`: cannot look for a {left.type} in a list", "type-mismatch")
+            if right.constant is not MISSING:
+                check_members(left, right, where)
+            negate = kind is ast.NotIn
+            lf, rf = left.fn, right.fn
+            if right.constant is not MISSING:
+                members = right.constant
+
+                def member_const(env: Any) -> Any:
+                    value = lf(env)
+                    if value is MISSING:
+                        return MISSING
+                    return (value in members) != negate
+
+                return member_const
+
+            return binary(lambda value, collection: (value in collection) != negate, lf, rf)
+        left, right = coerce_dates(left, right)
+        if ANY not in (left.type, right.type) and left.type != right.type:
+            raise ExprError(
+                f"type mismatch in `{where}`: cannot compare `{left.text}` ({left.type}) "
+                f"with `{right.text}` ({right.type})",
+                "type-mismatch",
+            )
+        if kind in ORDER_OPS:
+            if left.type not in (NUMBER, DATE, ANY):
+                raise ExprError(
+                    f"`{where}`: `{OP_TEXT[kind]}` needs numbers or dates, not {left.type}", "type-mismatch"
+                )
+            fn = ORDER_OPS[kind]
+        else:
+            if left.type.kind in ("record", "list", "match", "table"):
+                raise ExprError(f"`{where}`: cannot compare {left.type} values with `{OP_TEXT[kind]}`", "type-mismatch")
+            fn = EQ_OPS[kind]
+        lf, rf = left.fn, right.fn
+        if right.constant is not MISSING:
+            const = right.constant
+            return lambda env: MISSING if (a := lf(env)) is MISSING else fn(a, const)
+        return binary(fn, lf, rf)
+
+    # calls --------------------------------------------------------------------------------------------
+    def n_Call(self, node: ast.Call) -> Expr:
+        functions = self.scope.functions
+        name = node.func.id if isinstance(node.func, ast.Name) else self.src(node.func)
+        function = functions.get(name)
+        if function is None:
+            close = difflib.get_close_matches(name, list(functions), n=1)
+            raise ExprError(
+                f"unknown function `{name}`",
+                "unknown-function",
+                span=self.span(node.func),
+                hint=f"did you mean `{close[0]}`?" if close else f"the functions are {', '.join(functions)}",
+            )
+        call = Call(
+            name=name,
+            args=[self.node(a) for a in node.args],
+            keywords={k.arg: self.node(k.value) for k in node.keywords if k.arg},
+            text=self.src(node),
+            compare=lambda kind, left, right: self._compare(kind, left, right, self.src(node)),
+        )
+        function.check(call)
+        return function.build(call)

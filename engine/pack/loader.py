@@ -1,0 +1,213 @@
+"""Reading a pack's files: the manifest, rule files and lists, each validated against the file format, with
+every problem reported as a located, coded Diagnostic. Also the pack's digest."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from engine.errors import Diagnostic, ScreeningListError
+from engine.pack.spec import Manifest
+from engine.pack.yamlfile import LineDict, YamlError, key_column, line_of, load_yaml, yaml_diagnostic
+from engine.screening import ScreeningIndex
+
+MANIFEST = "pack.yaml"
+
+
+@dataclass
+class SpecFile:
+    """A validated pack file: the model, the raw data (with lines and columns) and the text's lines.
+
+    `kept` maps a list key (`rules`, `values`) to the raw indexes of the entries the model holds, for a
+    file read with `partial` keys, where entries with problems were left out."""
+
+    spec: Any
+    raw: Any
+    lines: list[str]
+    kept: dict[str, list[int]] = field(default_factory=dict)
+
+    def raw_index(self, key: str, index: int) -> int:
+        kept = self.kept.get(key)
+        return kept[index] if kept is not None else index
+
+
+def read_spec(
+    model: type[BaseModel], path: Path, rel: str, diagnostics: list[Diagnostic], *, partial: tuple[str, ...] = ()
+) -> SpecFile | None:
+    """Parse and validate one YAML file, or None (with its problems in `diagnostics`).
+
+    With `partial` list keys (`rules`, `values`), entries with problems are reported and left out, and the
+    rest is returned, so that the compiler still checks them: one bad rule hides no other problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        diagnostics.append(Diagnostic(file=rel, code="not-utf8", message=f"not UTF-8 text (byte {exc.start})"))
+        return None
+    lines = text.splitlines()
+    try:
+        data = load_yaml(text)
+    except YamlError as exc:
+        diagnostics.append(yaml_diagnostic(rel, exc))
+        return None
+    if data is None:
+        data = LineDict()
+    if not isinstance(data, dict):
+        diagnostics.append(
+            Diagnostic(
+                file=rel, line=getattr(data, "line", 1), code="not-a-mapping", message="the file must hold a mapping"
+            )
+        )
+        return None
+    try:
+        return SpecFile(model.model_validate(data), data, lines)
+    except ValidationError as exc:
+        diagnostics.extend(spec_diagnostics(exc, model, data, rel))
+        errors = exc.errors()
+    bad = {(e["loc"][0], e["loc"][1]) for e in errors if len(e["loc"]) >= 2 and e["loc"][0] in partial}
+    if len(bad) != len({tuple(e["loc"][:2]) for e in errors}):
+        return None  # a problem outside the partial lists: nothing of the file is usable
+    rest = dict(data)
+    kept: dict[str, list[int]] = {}
+    for key in partial:
+        if isinstance(data.get(key), list):
+            kept[key] = [i for i in range(len(data[key])) if (key, i) not in bad]
+            rest[key] = [data[key][i] for i in kept[key]]
+    try:
+        return SpecFile(model.model_validate(rest), data, lines, kept)
+    except ValidationError:
+        return None
+
+
+def spec_diagnostics(exc: ValidationError, model: type[BaseModel], data: Any, rel: str) -> list[Diagnostic]:
+    """Pydantic's errors for a pack file as Diagnostics: the one place they are translated."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        rule, where, inner = _subject(data, loc)
+        field = ".".join(str(p) for p in inner) or "(file)"
+        kind = err["type"]
+        hint = None
+        if kind == "extra_forbidden":
+            code, message = "unknown-field", f"unknown field `{field}`{where}"
+            close = difflib.get_close_matches(str(loc[-1]), _fields_at(model, loc[:-1]), n=1)
+            hint = f"did you mean `{close[0]}`?" if close else None
+        elif kind == "missing":
+            code = "missing-cite" if loc[-1] == "cite" else "missing-field"
+            message = f"field `{field}` is required{where}"
+        elif loc and loc[-1] == "cite":
+            code, message = "missing-cite", f"field `{field}` must cite the regulation the rule encodes{where}"
+        elif kind.startswith("date_"):
+            code = "bad-date"
+            message = f"field `{field}`: `{err.get('input')}` is not a real date YYYY-MM-DD{where}"
+        else:
+            code = "invalid-value"
+            text = err["msg"].removeprefix("Value error, ")
+            got = err.get("input")
+            shown = f" (got `{got}`)" if isinstance(got, str | int | float) and not isinstance(got, bool) else ""
+            message = f"field `{field}`: {text[:1].lower()}{text[1:]}{shown}{where}"
+            expected = (err.get("ctx") or {}).get("expected")
+            if isinstance(got, str) and isinstance(expected, str):
+                choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",")]
+                close = difflib.get_close_matches(got, choices, n=1)
+                hint = f"did you mean `{close[0]}`?" if close else None
+        column = key_column(data, loc) if code == "unknown-field" else None
+        end = column + len(str(loc[-1])) if column is not None else None
+        out.append(
+            Diagnostic(
+                file=rel, line=line_of(data, loc), column=column, end_column=end, code=code, rule=rule,
+                message=message, hint=hint,
+            )
+        )  # fmt: skip
+    return out
+
+
+def _subject(data: Any, loc: tuple[Any, ...]) -> tuple[str | None, str, tuple[Any, ...]]:
+    """For a location inside a rule or a value: its id, ` in rule N` (1-based), and the path inside it."""
+    if len(loc) >= 2 and loc[0] in ("rules", "values", "cases") and isinstance(loc[1], int):
+        kind = {"rules": "rule", "values": "value", "cases": "case"}[loc[0]]
+        try:
+            entry = data[loc[0]][loc[1]]
+            name = entry.get("id") if kind == "rule" else entry.get("name")
+        except (AttributeError, IndexError, KeyError, TypeError):
+            name = None
+        label = f" in {kind} {loc[1] + 1}" + (f" (`{name}`)" if name is not None and kind != "rule" else "")
+        return (str(name) if kind == "rule" and name is not None else None), label, loc[2:]
+    return None, "", loc
+
+
+def _fields_at(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The field names (by alias) of the model found at `loc` inside `model`, to suggest a typo's fix."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        fields = {f.alias or name: f for name, f in current.model_fields.items()}
+        if part not in fields:
+            return []
+        current = _model_in(fields[part].annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside `X`, `X | None`, `list[X]` or `dict[str, X]`, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (list, dict, typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def glob_files(root: Path, patterns: list[str]) -> list[Path]:
+    found: set[Path] = set()
+    for pattern in patterns:
+        found.update(p for p in root.glob(pattern) if p.is_file())
+    return sorted(found)
+
+
+def pack_digest(root: Path, manifest: Manifest) -> str:
+    """sha256 over the manifest, rule files and data files (not tests): what decides a decision."""
+    paths = {root / MANIFEST, *glob_files(root, manifest.rules)}
+    paths.update(root / t.file for t in manifest.tables.values())
+    paths.update(root / lst.file for lst in manifest.lists.values())
+    digest = hashlib.sha256()
+    for path in sorted(p for p in paths if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def read_lists(manifest: Manifest, root: Path, diagnostics: list[Diagnostic]) -> ScreeningIndex | None:
+    """The pack's denied-party lists as one index, or None when it declares none (or one is bad)."""
+    if not manifest.lists:
+        return None
+    paths = []
+    for name, spec in manifest.lists.items():
+        path = root / spec.file
+        if not path.is_file():
+            diagnostics.append(
+                Diagnostic(file=MANIFEST, code="file-not-found", message=f"list `{name}`: file `{spec.file}` not found")
+            )
+        paths.append(path)
+    if any(not p.is_file() for p in paths):
+        return None
+    try:
+        return ScreeningIndex.from_files(paths)
+    except ScreeningListError as exc:
+        file = Path(exc.file)
+        rel = file.relative_to(root).as_posix() if file.is_absolute() and file.is_relative_to(root) else exc.file
+        diagnostics.append(Diagnostic(file=rel, line=exc.line, code="bad-list", message=str(exc).split(": ", 1)[-1]))
+        return None

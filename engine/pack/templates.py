@@ -1,0 +1,71 @@
+"""Message templates: literal text and `{expr:spec}` fields, compiled and checked at load.
+
+A format spec is tried at load on a sample of the field's type, so `{quantity:,.2q}` is a diagnostic, not a
+wrong message at run time; widths are bounded so that a template cannot allocate without limit.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from decimal import Decimal
+
+from engine.language import ExprError, Fn, Scope, compile_expr
+from engine.language.values import NUMBER, Type
+from engine.pack.model import Template
+
+MAX_WIDTH = 200
+_WIDTH = re.compile(r"(\d+)")
+_NUMBERS = (1234, Decimal("1234.5"))  # numbers are formatted with their spec; other values as text
+
+
+def compile_template(message: str, scope: Scope) -> tuple[Template | None, list[ExprError]]:
+    """The template, or None with every problem found in it."""
+    problems: list[ExprError] = []
+    try:
+        parsed = list(string.Formatter().parse(message))
+    except ValueError as exc:
+        return None, [ExprError(f"message: {exc}", "bad-template", hint="write a literal brace as `{{` or `}}`")]
+    parts: list[tuple[str, Fn | None, str]] = []
+    for literal, field, spec, conversion in parsed:
+        if conversion:
+            problems.append(ExprError(f"message: conversion `!{conversion}` is not supported", "bad-template"))
+        if field is None:
+            parts.append((literal, None, ""))
+            continue
+        try:
+            expr = compile_expr(field, scope)
+        except ExprError as exc:
+            exc.message = f"message: {exc.message}"
+            exc.span = None  # a column inside a field is not a column of the message
+            problems.append(exc)
+            continue
+        spec = spec or ""
+        problem = _check_spec(field, spec, expr.type)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        parts.append((literal, expr.fn, spec))
+    return (Template(message, tuple(parts)) if not problems else None), problems
+
+
+def _check_spec(field: str, spec: str, type_: Type) -> ExprError | None:
+    if not spec:
+        return None
+    widths = [int(w) for w in _WIDTH.findall(spec.split(".")[0])]
+    if any(w > MAX_WIDTH for w in widths):
+        return ExprError(
+            f"message: the width in `{{{field}:{spec}}}` is over {MAX_WIDTH}",
+            "bad-template",
+            hint="use a smaller width",
+        )
+    for sample in _NUMBERS if type_ is NUMBER else ():
+        try:
+            format(sample, spec)
+        except (ValueError, TypeError) as exc:
+            return ExprError(
+                f"message: format spec `{spec}` does not fit `{field}` ({type_}): {exc}",
+                "bad-template",
+                hint="number formats look like `,` or `,.2f`",
+            )
+    return None

@@ -1,0 +1,172 @@
+"""Denied-party screening as a rule-language function: `screen(name, ["EL", ...], on=date)`.
+
+`screen_function(index)` declares it for the registry of a pack that has lists.
+
+It returns the best match of a party's name on the pack's lists (score >= `min_score`, default 0.80), or
+none. A rule reads the match's fields, with its thresholds in YAML:
+
+    when: exists(customer_hit) and customer_hit.score >= 0.92
+
+The party's name is screened once per evaluation against all lists; each `screen(...)` call then picks
+its lists from that one result.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from engine.language import Call, Expr, ExprError, Function
+from engine.language.values import DATE, LIST, MISSING, NUMBER, STRING, Type
+
+DEFAULT_MIN_SCORE = Decimal("0.80")
+MATCH_FIELDS: dict[str, Type] = {
+    "score": NUMBER,
+    "list": STRING,
+    "source": STRING,
+    "name": STRING,
+    "matched_name": STRING,
+    "notice": STRING,
+    "list_url": STRING,
+    "list_digest": STRING,
+    "entry_id": STRING,
+    "start_date": DATE,
+    "reasons": STRING,
+}
+MATCH = Type("match", fields=tuple(MATCH_FIELDS.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class PartyMatch:
+    """A screening match as rules and explanations see it."""
+
+    score: Decimal
+    list: str
+    source: str
+    name: str
+    matched_name: str
+    notice: str
+    list_url: Any
+    list_digest: str
+    entry_id: Any
+    start_date: Any
+    reasons: str
+    file: str
+    line: int
+
+    @classmethod
+    def of(cls, match: Any) -> PartyMatch:
+        entry = match.entry
+        return cls(
+            score=Decimal(str(round(match.score, 4))),
+            list=entry.list_code,
+            source=entry.source,
+            name=entry.name,
+            matched_name=match.matched_name,
+            notice=entry.federal_register_notice or f"notice not given; see {entry.source_list_url or entry.source}",
+            list_url=entry.source_list_url or MISSING,
+            list_digest=match.list_digest,
+            entry_id=entry.entry_id or MISSING,
+            start_date=entry.start_date or MISSING,
+            reasons="; ".join(match.reasons),
+            file=entry.file,
+            line=entry.line,
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.list}, score {self.score})"
+
+    def as_observed(self) -> dict[str, Any]:
+        return {
+            "list": self.list,
+            "name": self.name,
+            "matched_name": self.matched_name,
+            "score": float(self.score),
+            "notice": self.notice,
+            "list_digest": self.list_digest,
+        }
+
+
+def party_screener(index: Any) -> Callable[[str, Any], tuple[Any, ...]]:
+    """Every match of a name at or above 0.80 on a date, memoised: batches repeat their parties."""
+
+    @functools.lru_cache(maxsize=16_384)
+    def matches(name: str, day: Any) -> tuple[Any, ...]:
+        return tuple(index.screen(name, on=day, threshold=float(DEFAULT_MIN_SCORE), limit=50))
+
+    return matches
+
+
+def screen_function(index: Any) -> Function:
+    """The `screen` function over a pack's lists (`index`), for the pack's function registry. Without
+    lists it is still declared, so that a rule using it is told what the pack lacks."""
+    if index is None:
+        build = _no_lists
+    else:
+        screener = party_screener(index)
+
+        def build(call: Call) -> Expr:
+            return _compile_screen(screener, call)
+
+    return Function(
+        name="screen",
+        signature='screen(name, ["EL", ...], on=date, exclude=[...], min_score=0.8)',
+        doc="the best denied-party match of a name on the pack's lists",
+        result=MATCH,
+        build=build,
+        arity=(1, 2),
+        keywords=("on", "exclude", "min_score"),
+    )
+
+
+def _no_lists(call: Call) -> Expr:
+    raise ExprError(
+        "`screen` needs the pack to declare denied-party `lists`",
+        "unknown-function",
+        hint="add `lists: {name: {file: data/....csv}}` to pack.yaml",
+    )
+
+
+def _compile_screen(screener: Callable[[str, Any], tuple[Any, ...]], call: Call) -> Expr:
+    """Compile `screen(name, [lists], on=date, exclude=[lists], min_score=0.8)`."""
+    args, keywords = call.args, call.keywords
+    name = args[0]
+    if name.type is not STRING:
+        raise ExprError(f"`screen` needs a name (a string), but `{name.text}` is a {name.type}", "type-mismatch")
+    include = _codes(args[1], "lists") if len(args) == 2 else None
+    exclude = _codes(keywords["exclude"], "exclude") if "exclude" in keywords else frozenset()
+    on = keywords.get("on")
+    if on is not None and on.type is not DATE:
+        raise ExprError(f"`screen`: `on` must be a date, not {on.type}", "type-mismatch")
+    min_score = keywords.get("min_score")
+    threshold = DEFAULT_MIN_SCORE
+    if min_score is not None:
+        if min_score.type is not NUMBER or min_score.constant is MISSING or not 0.8 <= min_score.constant <= 1:
+            raise ExprError("`screen`: `min_score` must be a number literal from 0.8 to 1", "bad-argument")
+        threshold = Decimal(min_score.constant)
+    name_fn = name.fn
+    on_fn = on.fn if on is not None else None
+
+    def screen(env: Any) -> Any:
+        party = name_fn(env)
+        if party is MISSING:
+            return MISSING
+        day = on_fn(env) if on_fn is not None else None
+        if day is MISSING:
+            return MISSING
+        for match in screener(party, day):
+            code = match.entry.list_code
+            if (include is None or code in include) and code not in exclude and match.score >= threshold:
+                return PartyMatch.of(match)
+        return None
+
+    return Expr(screen, MATCH, call.text)
+
+
+def _codes(expr: Expr, what: str) -> frozenset[str]:
+    if expr.type is not LIST or expr.constant is MISSING:
+        raise ExprError(f'`screen`: `{what}` must be a list literal of list codes, e.g. ["EL", "MEU"]', "bad-argument")
+    return frozenset(expr.constant)
