@@ -9,9 +9,8 @@ test checks that the two agree, so a new field is one line here and one attribut
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 Kind = str  # a rule-language type name: "string", "number", "bool", "date" or "list"
 
@@ -35,31 +34,6 @@ class Field:
     @property
     def path(self) -> tuple[str, ...]:
         return tuple(self.name.split("."))
-
-    def getter(self) -> Callable[[Any], Any]:
-        """A function of a Transaction giving this field's value, or None when it is absent."""
-        return _getter(self.path, tuple(self.fallback.split(".")) if self.fallback else None)
-
-
-def _getter(path: tuple[str, ...], fallback: tuple[str, ...] | None) -> Callable[[Any], Any]:
-    if len(path) == 1:
-        (attr,) = path
-        return lambda tx: getattr(tx, attr)
-    group, attr = path
-    if fallback is not None:
-        (other,) = fallback
-
-        def get_party(tx: Any) -> Any:
-            party = getattr(tx, group) or getattr(tx, other)
-            return getattr(party, attr)
-
-        return get_party
-
-    def get_nested(tx: Any) -> Any:
-        inner = getattr(tx, group)
-        return None if inner is None else getattr(inner, attr)
-
-    return get_nested
 
 
 PARTY_ATTRIBUTES = (

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, TypeAdapter
 from typing_extensions import NotRequired, TypedDict
 
+from engine.contract.fields import FIELDS
 from engine.contract.transaction import Transaction
 
 _STRICT = ConfigDict(extra="forbid")
@@ -64,8 +65,20 @@ class DecisionJSON(TypedDict):
 
 
 def transaction_schema() -> dict[str, Any]:
+    """The model's schema, each field described by its row in the field table."""
     schema = Transaction.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    defs = schema.get("$defs", {})
+    for field in FIELDS:
+        if field.fallback:
+            continue  # the end user's fields are the customer's (one Party schema)
+        if len(field.path) == 1:
+            target = schema["properties"]
+        else:
+            target = defs.get({"customer": "Party", "specs": "Specs"}[field.path[0]], {}).get("properties", {})
+        if field.path[-1] in target:
+            doc = field.doc.split(": ", 1)[-1] if field.path[0] == "customer" else field.doc
+            target[field.path[-1]]["description"] = doc
     return schema
 
 

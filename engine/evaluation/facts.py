@@ -3,6 +3,7 @@ computed on first use, and the trace that records what each condition gave."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from engine.contract import FIELDS, Transaction
@@ -10,20 +11,50 @@ from engine.language.values import MISSING
 from engine.pack.model import Pack
 
 UNSET: Any = object()  # a condition the evaluation never reached (short-circuited)
-_GETTERS = tuple((f.name, f.getter(), f.kind == "list") for f in FIELDS)
 
 
-class Trace(list[Any]):
-    """The result of every condition leaf of a pack, by slot; UNSET where a leaf was not evaluated.
+def _facts_source() -> str:
+    """The source of `transaction_facts`, generated from the field table: one dict display reading each
+    field straight from the model, as fast as a hand-written function and never out of step with the table.
+    The text comes from the table alone, never from input."""
+    parents = {f.path[0] for f in FIELDS if len(f.path) == 2}
+    lines = ["def transaction_facts(tx):"]
+    for parent in sorted(parents):
+        fallback = next((f.fallback for f in FIELDS if f.path[0] == parent and f.fallback), None)
+        lines.append(f"    {parent} = tx.{parent}" + (f" or tx.{fallback}" if fallback else ""))
+    lines.append("    return {")
+    for f in FIELDS:
+        owner = f.path[0] if len(f.path) == 2 else "tx"
+        read = f"{owner}.{f.path[-1]}"
+        optional_owner = owner != "tx" and not Transaction.model_fields[owner].is_required() and not f.fallback
+        if f.kind == "list":
+            value = f"frozenset({read})"
+        elif f.always_given:
+            value = read
+        else:
+            guard = f"{owner} is None or " if optional_owner else ""
+            value = f"MISSING if {guard}(_v := {read}) is None else _v"
+        lines.append(f"        {f.name!r}: {value},")
+    lines.append("    }")
+    return "\n".join(lines) + "\n"
 
-    Leaves write their own result while evaluating, so that a finding shows each condition's value
-    without tracing the evaluation a second time."""
 
-    __slots__ = ()
+def _compile_facts() -> Callable[[Transaction], dict[str, Any]]:
+    namespace: dict[str, Any] = {"MISSING": MISSING}
+    exec(compile(_facts_source(), "<transaction_facts>", "exec"), namespace)
+    function: Callable[[Transaction], dict[str, Any]] = namespace["transaction_facts"]
+    function.__doc__ = "The transaction as flat named facts (`customer.name`, `specs.tpp`); absent fields are MISSING."
+    return function
 
-    @classmethod
-    def empty(cls, slots: int) -> Trace:
-        return cls([UNSET] * slots)
+
+Trace = list[Any]
+"""The result of every condition leaf of a pack, by slot; UNSET where a leaf was not evaluated. Leaves write
+their own result while evaluating, so that a finding shows each condition's value without tracing the
+evaluation a second time. (A plain list: the interpreter's fast path for list indexing applies.)"""
+
+
+def new_trace(slots: int) -> Trace:
+    return [UNSET] * slots
 
 
 class Env(dict[str, Any]):
@@ -40,18 +71,12 @@ class Env(dict[str, Any]):
         return value
 
 
-def transaction_facts(tx: Transaction) -> dict[str, Any]:
-    """The transaction as flat named facts (`customer.name`, `specs.tpp`); absent fields are MISSING."""
-    facts: dict[str, Any] = {}
-    for name, get, is_list in _GETTERS:
-        value = get(tx)
-        facts[name] = MISSING if value is None else frozenset(value) if is_list else value
-    return facts
+transaction_facts = _compile_facts()
 
 
 def bind(pack: Pack, tx: Transaction) -> Env:
     """The facts of `tx` for evaluating `pack`: the first step of every backend."""
     env = Env(transaction_facts(tx))
     env.derive = pack.derive
-    env.trace = Trace.empty(pack.leaf_count)
+    env.trace = new_trace(pack.leaf_count)
     return env
