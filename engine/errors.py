@@ -3,6 +3,7 @@
     ClearanceError                    base of everything raised on purpose
     ├── PackError                     a rule pack cannot be loaded; carries every Diagnostic found
     ├── ScreeningListError            a denied-party list file is malformed (file and line)
+    ├── InvalidDocument               a file or body is not a readable JSON or YAML document
     ├── InvalidTransaction            a transaction fails the input contract; carries every FieldError
     ├── EvaluationError               the engine could not produce a decision (e.g. a backend worker died twice)
     └── UsageError                    a command was called with words that do not fit
@@ -33,6 +34,7 @@ CODES: dict[str, str] = {
     "bad-date": "a date is not a real date YYYY-MM-DD",
     "missing-cite": "a rule has no citation of the regulation it encodes",
     "file-not-found": "a file the manifest names does not exist",
+    "outside-pack": "a path that leads outside the pack's directory (absolute, `..`, or a symbolic link out)",
     "no-rule-files": "no rule file matches the manifest's globs",
     "bad-table": "a reference table is malformed",
     "bad-list": "a denied-party list file is malformed",
@@ -48,6 +50,7 @@ CODES: dict[str, str] = {
     "bad-regex": "a regular expression that does not compile",
     "not-allowed": "a construct rule expressions do not allow",
     "bad-condition": "a condition that is neither an expression nor all/any/not",
+    "too-complex": "an expression or condition nested deeper than the limits",
     "bad-template": "a message template that cannot be rendered, such as a bad format spec",
     "bad-test": "a pack test case that names unknown rules or holds an invalid transaction",
     "durable-limit": "a rule the durable backend cannot carry safely",
@@ -133,6 +136,17 @@ class FieldError:
 
     def as_dict(self) -> dict[str, object]:
         return {"field": self.field, "loc": list(self.loc), "message": self.message}
+
+
+class InvalidDocument(ClearanceError):
+    """A file or request body is not a readable JSON or YAML document (or holds duplicate keys)."""
+
+    def __init__(self, source: str, line: int | None, message: str):
+        self.source = source
+        self.line = line
+        self.message = message
+        where = source if line is None else f"{source}:{line}"
+        super().__init__(f"{where}: {message}")
 
 
 class InvalidTransaction(ClearanceError):

@@ -13,12 +13,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.contract import Decision, money, parse_transaction
+from engine.contract.yamlfile import YamlError, line_of, load_yaml_file, yaml_diagnostic
 from engine.errors import Diagnostic, InvalidTransaction, PackError
 from engine.evaluation import Backend, NativeBackend
-from engine.pack.loader import spec_diagnostics
+from engine.pack.loader import glob_files, spec_diagnostics
 from engine.pack.model import Pack
 from engine.pack.spec import Case, TestFile
-from engine.pack.yamlfile import YamlError, line_of, load_yaml_file, yaml_diagnostic
 
 
 @dataclass(frozen=True)
@@ -105,10 +105,7 @@ class LoadedCase:
 def load_cases(pack: Pack, files: list[Path] | None = None) -> list[LoadedCase]:
     """Every case of the pack's test files, with defaults merged in; PackError lists every bad file."""
     if files is None:
-        found: set[Path] = set()
-        for pattern in pack.test_globs:
-            found.update(p for p in pack.root.glob(pattern) if p.is_file())
-        files = sorted(found)
+        files = glob_files(pack.root, list(pack.test_globs))
     diagnostics: list[Diagnostic] = []
     cases: list[LoadedCase] = []
     for path in files:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 import engine
 from engine.cli.common import (
@@ -26,32 +25,51 @@ from engine.cli.common import (
     fail,
     open_pack,
     pack_option,
+    printable,
 )
 from engine.contract import Decision, money_text
-from engine.errors import ClearanceError, InvalidTransaction
+from engine.contract.documents import load_document
+from engine.errors import ClearanceError, InvalidDocument, InvalidTransaction
 
 
 def read_documents(source: str) -> tuple[str, Any]:
-    """Read JSON or YAML from a file or `-`; return (name, data)."""
+    """Read JSON or YAML from a file or `-`; return (name, data). Raise InvalidDocument when unreadable."""
     name = "<stdin>" if source == "-" else source
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as exc:
-        fail(f"{name}: cannot read: {exc.strerror}")
-    except UnicodeDecodeError:
-        fail(f"{name}: not UTF-8 text")
-    try:
-        return name, json.loads(text)
-    except json.JSONDecodeError:
-        pass
-    try:
-        return name, yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f":{mark.line + 1}" if mark else ""
-        fail(f"{name}{where}: neither JSON nor YAML: {exc.problem}")
-    except yaml.YAMLError as exc:
-        fail(f"{name}: neither JSON nor YAML: {exc}")
+        raise InvalidDocument(name, None, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidDocument(name, None, f"not UTF-8 text (byte {exc.start})") from None
+    return name, load_document(text, name)
+
+
+class JsonOutput:
+    """Decisions written as they come, so that memory stays flat: one object for one result, else a list."""
+
+    def __init__(self) -> None:
+        self.first: str | None = None
+        self.count = 0
+
+    def add(self, item: dict[str, Any]) -> None:
+        text = json.dumps(item, indent=2)
+        self.count += 1
+        if self.count == 1:
+            self.first = text
+            return
+        if self.count == 2:
+            click.echo("[\n" + _indented(self.first or ""), nl=False)
+        click.echo(",\n" + _indented(text), nl=False)
+
+    def close(self) -> None:
+        if self.count == 1:
+            click.echo(self.first)
+        elif self.count > 1:
+            click.echo("\n]")
+
+
+def _indented(text: str) -> str:
+    return textwrap.indent(text, "  ")
 
 
 @click.command()
@@ -60,45 +78,54 @@ def read_documents(source: str) -> tuple[str, Any]:
 @pack_option
 @engine_option
 def check(files: tuple[str, ...], as_json: bool, pack_dir: Path | None, engine_name: str) -> None:
-    """Judge the transaction(s) in FILE (JSON or YAML; `-` reads stdin; one object or a list)."""
+    """Judge the transaction(s) in FILE (JSON or YAML; `-` reads stdin; one object or a list).
+
+    Every transaction gets a decision or an error; a file that cannot be read gets an error entry and the
+    others are still judged. Exit status: 0 allow, 1 deny, 3 review, 2 invalid input (the most severe)."""
     pack = open_pack(pack_dir)
-    outputs: list[dict[str, Any]] = []
+    output = JsonOutput()
     status = EXIT_ALLOW
+
+    def error(where: str, code: str, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        nonlocal status
+        status = worst(status, EXIT_INVALID)
+        if as_json:
+            output.add({"error": {"code": code, "message": f"{where}: {message}", "details": details or []}})
+        else:
+            click.echo(printable(f"{where}: {message}"), err=True)
+
     with backend_for(pack, engine_name) as backend:
         for source in files:
-            name, data = read_documents(source)
+            try:
+                name, data = read_documents(source)
+            except InvalidDocument as exc:
+                error(exc.source if exc.line is None else f"{exc.source}:{exc.line}", "invalid_document", exc.message)
+                continue
             items = data if isinstance(data, list) else [data]
+            if not items:
+                error(name, "no_transactions", "no transactions (an empty list)")
             for index, item in enumerate(items):
                 where = f"{name}[{index}]" if isinstance(data, list) else name
                 try:
                     decision = engine.check(pack, item, backend=backend)
                 except InvalidTransaction as exc:
-                    outputs.append({"error": invalid_body(exc, where)})
-                    if not as_json:
-                        click.echo(f"{where}: {exc}", err=True)
-                    status = worst(status, EXIT_INVALID)
+                    error(where, "invalid_transaction", "invalid transaction: " + "; ".join(map(str, exc.errors)),
+                          [e.as_dict() for e in exc.errors])  # fmt: skip
                     continue
                 except ClearanceError as exc:
                     fail(f"{where}: {exc}")
-                outputs.append(decision.as_dict())
-                if not as_json:
+                if as_json:
+                    output.add(decision.as_dict())
+                else:
                     click.echo(render_decision(decision))
                 status = worst(status, EXIT_FOR[decision.decision])
     if as_json:
-        click.echo(json.dumps(outputs[0] if len(outputs) == 1 else outputs, indent=2))
+        output.close()
     sys.exit(status)
 
 
 def worst(a: int, b: int) -> int:
     return a if SEVERITY[a] >= SEVERITY[b] else b
-
-
-def invalid_body(exc: InvalidTransaction, where: str) -> dict[str, Any]:
-    return {
-        "code": "invalid_transaction",
-        "message": f"{where}: invalid transaction",
-        "details": [e.as_dict() for e in exc.errors],
-    }
 
 
 def render_decision(decision: Decision) -> str:
@@ -119,4 +146,4 @@ def render_decision(decision: Decision) -> str:
     lines.append("")
     lines.extend(textwrap.wrap(decision.explanation, 100, initial_indent="  ", subsequent_indent="  "))
     lines.append("")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)

@@ -59,6 +59,14 @@ def backend_for(pack: Pack, name: str) -> Iterator[engine.Backend]:
         backend.close()
 
 
+def printable(text: str) -> str:
+    """`text` with every non-printable character escaped, so that no value can forge a line of output or move
+    the cursor (the input contract refuses them; tables and lists are read from files)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def render_diagnostics(error: PackError) -> str:
     """Every problem as a compiler prints it: `file:line:col: error[code]: message`, the source line with a
     caret under the culprit, and the hint."""
@@ -71,16 +79,16 @@ def render_diagnostics(error: PackError) -> str:
 
 def render_diagnostic(d: Diagnostic, root: Path | None) -> str:
     subject = f"rule `{d.rule}`: " if d.rule else ""
-    lines = [f"{d.where}: error[{d.code}]: {subject}{d.message}"]
+    lines = [printable(f"{d.where}: error[{d.code}]: {subject}{d.message}")]
     source = _source_line(root, d.file, d.line)
     if source is not None and d.line is not None:
         gutter = " " * len(str(d.line))
-        lines.append(f"  {d.line} | {source}")
+        lines.append(printable(f"  {d.line} | {source}"))
         if d.column is not None:
             width = max((d.end_column or d.column + 1) - d.column, 1)
             lines.append(f"  {gutter} | {' ' * (d.column - 1)}{'^' * width}")
     if d.hint:
-        lines.append(f"  hint: {d.hint}")
+        lines.append(printable(f"  hint: {d.hint}"))
     return "\n".join(lines)
 
 

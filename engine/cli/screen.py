@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from engine.cli.common import EXIT_ALLOW, EXIT_DENY, EXIT_REVIEW, fail, open_pack, pack_option
+from engine.cli.common import EXIT_ALLOW, EXIT_DENY, EXIT_REVIEW, fail, open_pack, pack_option, printable
+from engine.contract.transaction import MAX_NAME
 from engine.errors import ScreeningListError
 from engine.screening import PartyMatch, ScreeningIndex
 
@@ -39,6 +40,10 @@ def screen(
 
     Exit status: 0 no match, 1 a strong match (>= 0.92), 3 a possible match, 2 usage or a bad list file.
     """
+    if not name.strip():
+        fail("NAME: give the name of a party to screen")
+    if len(name) > MAX_NAME:
+        fail(f"NAME: a party name is at most {MAX_NAME} characters")
     day = None
     if on is not None:
         try:
@@ -71,18 +76,17 @@ def screen(
         }, indent=2))  # fmt: skip
     else:
         entries = sum(f.entries for f in index.files)
-        click.echo(f"`{name}` against {entries:,} entries in {len(index.files)} list file(s):")
+        click.echo(printable(f"`{name}` against {entries:,} entries in {len(index.files)} list file(s):"))
         if not matches:
             click.echo(f"  no match at or above {threshold:.2f}")
         for m in matches:
             label = "STRONG" if m.score >= 0.92 else "possible"
             alias = " (alias)" if m.alias else ""
-            click.echo(f"  {m.score:.4f} {label:<8} {m.entry.list_code:<4} {m.entry.name}")
-            click.echo(
-                f"         matched `{m.matched_name}`{alias}; {m.entry.federal_register_notice or 'notice not given'}"
-            )
+            click.echo(printable(f"  {m.score:.4f} {label:<8} {m.entry.list_code:<4} {m.entry.name}"))
+            notice = m.entry.federal_register_notice or "notice not given"
+            click.echo(printable(f"         matched `{m.matched_name}`{alias}; {notice}"))
             for reason in m.reasons:
-                click.echo(f"         - {reason}")
+                click.echo(printable(f"         - {reason}"))
     best = max((m.score for m in matches), default=0.0)
     sys.exit(EXIT_DENY if best >= 0.92 else EXIT_REVIEW if best >= 0.80 else EXIT_ALLOW)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
 import pycountry
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from engine.errors import FieldError, InvalidTransaction
 
@@ -28,14 +29,36 @@ EndUse = Literal[
     "unknown",
 ]
 END_USES: tuple[str, ...] = get_args(EndUse)
+
+# Input limits: what a real export transaction needs, and no more (a bound is also a defence)
+MAX_QUANTITY = 10**9
+MAX_UNIT_PRICE_USD = 10**12
+MAX_MEASURE = 10**9
+MAX_NAME = 500  # a party name (POLICY: names longer than 500 characters are invalid input)
+MAX_IDENTIFIER = 200  # ids, products, license numbers, attestations
+MAX_ATTESTATIONS = 50
+MAX_NUMBER_TEXT = 50  # characters of a number written as text
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WHOLE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)")
+_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d{1,4})?|[+-]?\.\d+")
+# characters that can forge or reorder text output: control characters, line and paragraph separators, and the
+# bidirectional embeddings, overrides and isolates
+_FORGING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A user's value as an error message quotes it: bounded, with control characters escaped."""
+    text = value if isinstance(value, str) else repr(value)
+    cut = text[:limit] + ("..." if len(text) > limit else "")
+    return cut.encode("unicode_escape").decode("ascii") if _FORGING.search(cut) or not cut.isprintable() else cut
 
 
 def _country(value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("must be an ISO 3166-1 alpha-2 country code")
     if value not in COUNTRY_CODES:
-        raise ValueError(f"`{value}` is not an assigned ISO 3166-1 alpha-2 country code (upper case)")
+        raise ValueError(f"`{shown(value)}` is not an assigned ISO 3166-1 alpha-2 country code (upper case)")
     return value
 
 
@@ -49,31 +72,48 @@ def _iso_date(value: Any) -> Any:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"`{value}` is not a date YYYY-MM-DD")
+    raise ValueError(f"`{shown(value)}` is not a date YYYY-MM-DD")
 
 
 def _whole_number(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("must be a whole number")
     if isinstance(value, str):
-        value = value.strip()
-        if not re.fullmatch(r"[+-]?\d+", value):
-            raise ValueError(f"`{value}` is not a whole number")
-        return int(value)
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError(f"`{value}` is not a whole number")
+        text = value.strip()
+        if len(text) > MAX_NUMBER_TEXT or not _WHOLE.fullmatch(text):
+            raise ValueError(f"`{shown(text)}` is not a whole number")
+        return int(text.replace(",", ""))
+    if isinstance(value, float | Decimal):
+        if not value.is_finite() if isinstance(value, Decimal) else not math.isfinite(value):
+            raise ValueError(f"`{shown(value)}` is not a whole number")
+        if value != int(value):
+            raise ValueError(f"`{shown(value)}` is not a whole number")
         return int(value)
     return value
 
 
 def _decimal(value: Any) -> Any:
+    """A number from JSON, YAML or CSV text; a comma only as a thousands separator, in groups of three."""
     if isinstance(value, bool):
         raise ValueError("must be a number")
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, str):
-        return value.strip().replace(",", "") if re.fullmatch(r"\s*[\d,]+(\.\d*)?\s*", value) else value.strip()
+        text = value.strip()
+        if len(text) > MAX_NUMBER_TEXT or not _DECIMAL.fullmatch(text):
+            comma = " (a comma is only a thousands separator, in groups of three)" if "," in text else ""
+            raise ValueError(f"`{shown(text)}` is not a number{comma}")
+        return Decimal(text.replace(",", ""))
+    return value
+
+
+def _no_negative_zero(value: Decimal) -> Decimal:
+    return value.copy_abs() if value.is_zero() else value
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, str) and _FORGING.search(value):
+        raise ValueError("holds a control or bidirectional-formatting character")
     return value
 
 
@@ -84,16 +124,25 @@ def _flag(value: Any) -> Any:
             return True
         if lowered in ("false", "no", "0"):
             return False
-        raise ValueError(f"`{value}` is not true or false")
+        raise ValueError(f"`{shown(value)}` is not true or false")
     return value
 
 
 Country = Annotated[str, BeforeValidator(_country)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
-Quantity = Annotated[int, BeforeValidator(_whole_number), Field(gt=0)]
-Money = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, allow_inf_nan=False)]
-Measure = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, allow_inf_nan=False)]
+Quantity = Annotated[int, BeforeValidator(_whole_number), Field(gt=0, le=MAX_QUANTITY)]
+Money = Annotated[
+    Decimal, BeforeValidator(_decimal), Field(ge=0, le=MAX_UNIT_PRICE_USD, allow_inf_nan=False),
+    AfterValidator(_no_negative_zero),
+]  # fmt: skip
+Measure = Annotated[
+    Decimal, BeforeValidator(_decimal), Field(ge=0, le=MAX_MEASURE, allow_inf_nan=False),
+    AfterValidator(_no_negative_zero),
+]  # fmt: skip
+Area = Annotated[Decimal, BeforeValidator(_decimal), Field(gt=0, le=MAX_MEASURE, allow_inf_nan=False)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
+Identifier = Annotated[str, AfterValidator(_text), Field(min_length=1, max_length=MAX_IDENTIFIER)]
+Name = Annotated[str, AfterValidator(_text), Field(min_length=1, max_length=MAX_NAME)]
 
 
 class _Model(BaseModel):
@@ -101,23 +150,23 @@ class _Model(BaseModel):
 
 
 class Party(_Model):
-    id: str | None = Field(default=None, min_length=1)
-    name: str = Field(min_length=1)
+    id: Identifier | None = None
+    name: Name
     country: Country | None = None
     headquarters: Country | None = Field(default=None, description="ISO code of the ultimate parent's HQ")
 
 
 class Specs(_Model):
     tpp: Measure | None = None
-    die_area_mm2: Annotated[Decimal, BeforeValidator(_decimal), Field(gt=0, allow_inf_nan=False)] | None = None
+    die_area_mm2: Area | None = None
     memory_bandwidth_gbs: Measure | None = None
     datacenter: Flag | None = None
 
 
 class Transaction(_Model):
-    id: str = Field(min_length=1)
+    id: Identifier
     date: IsoDate
-    product: str | None = Field(default=None, min_length=1)
+    product: Identifier | None = None
     specs: Specs | None = None
     quantity: Quantity
     unit_price_usd: Money
@@ -126,8 +175,8 @@ class Transaction(_Model):
     customer: Party
     end_user: Party | None = None
     end_use: EndUse | None = None
-    license_number: str | None = Field(default=None, min_length=1)
-    attestations: tuple[str, ...] = ()
+    license_number: Identifier | None = None
+    attestations: Annotated[tuple[Identifier, ...], Field(max_length=MAX_ATTESTATIONS)] = ()
 
 
 def parse_transaction(data: Any, source: str | None = None) -> Transaction:
@@ -153,6 +202,10 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
             message = "is not a known field"
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]
+        elif err["type"] in ("string_too_long", "too_long"):
+            limit = err["ctx"]["max_length"]
+            unit = "characters" if isinstance(err.get("input"), str) else "items"
+            message = f"is longer than {limit} {unit}" if unit == "characters" else f"has more than {limit} items"
         errors.append(FieldError(loc, _lower_first(message)))
     return errors
 

@@ -139,11 +139,14 @@ def _finding(pack: Pack, verdict: Verdict, env: Env) -> Finding:
     if value is MISSING and reason is None:
         reason = _missing_reason(pack, rule, env)
     if reason is None and rule.fee_fn is not None and rule.fee_rate is not None:
-        amount = rule.fee_fn(env)
-        if amount is MISSING:
-            reason = f"the amount `{rule.fee_of}` is missing"
-        else:
-            fee = (rule.fee_rate * Decimal(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
+        try:
+            amount = rule.fee_fn(env)
+            if amount is MISSING:
+                reason = f"the amount `{rule.fee_of}` is missing"
+            else:
+                fee = (rule.fee_rate * Decimal(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
+        except (ArithmeticError, TypeError, ValueError) as exc:  # fail closed: a fee that cannot be computed
+            reason = f"the fee on `{rule.fee_of}` cannot be computed ({type(exc).__name__})"
     message = rule.message.render(env) if reason is None else f"{rule.title}: could not be evaluated: {reason}"
     return Finding(
         rule=rule.id,

@@ -42,6 +42,8 @@ def compile_expr(text: str, scope: Scope, *, want: Type | None = None) -> Expr:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise syntax_error(source, exc, lead) from None
+    except (RecursionError, MemoryError):
+        raise _too_complex(source, lead) from None
     compiler = ExprCompiler(source, scope, lead)
     expr = compiler.node(tree.body)
     expr.observed = compiler.observed
@@ -51,6 +53,18 @@ def compile_expr(text: str, scope: Scope, *, want: Type | None = None) -> Expr:
             f"`{expr.text}` is a {expr.type}, expected a {want}", "type-mismatch", span=(lead, lead + len(source))
         )
     return expr
+
+
+MAX_DEPTH = 100  # nested operations in one expression: far beyond any real rule, well within the stack
+
+
+def _too_complex(source: str, lead: int) -> ExprError:
+    return ExprError(
+        f"the expression nests more than {MAX_DEPTH} operations deep",
+        "too-complex",
+        span=(lead, lead + len(source)),
+        hint="split it into values (`values:`) that name its parts",
+    )
 
 
 class ExprCompiler:
@@ -64,6 +78,7 @@ class ExprCompiler:
         self.line_starts = [0, *(m.end() for m in re.finditer(b"\n", self.raw))]
         self.observed: list[tuple[str, Fn]] = []
         self.parts: dict[int, Expr] = {}  # every sub-expression by id(node), for the durable translator
+        self.depth = 0
 
     def _offset(self, line: int, col: int) -> int:
         """The byte offset of (1-based line, byte column) in the source."""
@@ -95,6 +110,9 @@ class ExprCompiler:
 
     def node(self, node: ast.AST) -> Expr:
         method = getattr(self, f"n_{type(node).__name__}", None)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _too_complex(self.text, self.lead)
         try:
             if method is None:
                 raise ExprError(f"`{self.src(node)}` is not allowed in a rule expression", "not-allowed")
@@ -103,6 +121,8 @@ class ExprCompiler:
             if exc.span is None:
                 exc.span = self.span(node)
             raise
+        finally:
+            self.depth -= 1
         expr.node = node
         self.parts[id(node)] = expr
         return expr

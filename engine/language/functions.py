@@ -8,17 +8,20 @@ to a pack's scope (screening adds `screen`), so the language core never imports 
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+import re2
 
 from engine.language.logic import all_of, is_missing
 from engine.language.model import Expr, ExprError, Fn, const, need, parse_date
 from engine.language.values import ANY, BOOL, DATE, LIST, MISSING, NUMBER, STRING, Type
 
 MANY = 99  # "or more" for arity
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 
 
 @dataclass(frozen=True)
@@ -100,14 +103,20 @@ def _between(call: Call) -> Expr:
 
 
 def _matches(call: Call) -> Expr:
+    """Regular expressions run on RE2, in time linear in the text: no pattern can hang an evaluation."""
     value, pattern = call.args
     need(value, STRING, "matches")
     if pattern.type is not STRING or pattern.constant is MISSING:
         raise ExprError(f"`{call.text}`: the pattern must be a string literal", "bad-argument")
     try:
-        regex = re.compile(pattern.constant)
-    except re.error as exc:
-        raise ExprError(f"`{call.text}`: invalid regular expression: {exc}", "bad-regex") from None
+        regex = re2.compile(pattern.constant, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ExprError(
+            f"`{call.text}`: invalid regular expression: {reason}",
+            "bad-regex",
+            hint="patterns use RE2 syntax (no backreferences or lookaround)",
+        ) from None
     fn = value.fn
     search = regex.search
     return Expr(lambda env: MISSING if (v := fn(env)) is MISSING else search(v) is not None, BOOL, call.text)

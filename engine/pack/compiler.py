@@ -16,11 +16,13 @@ fatal problem (no manifest) does not run. A new check is a new stage.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.contract.yamlfile import line_of, mark_of
 from engine.errors import Diagnostic, PackError
 from engine.language import BUILTINS, ExprError, Fn, Function, compile_expr
 from engine.language.values import NUMBER
@@ -31,7 +33,6 @@ from engine.pack.names import Names, Site
 from engine.pack.spec import Effective, Manifest, RuleFile, RuleSpec
 from engine.pack.tables import Table, load_table
 from engine.pack.templates import compile_template
-from engine.pack.yamlfile import line_of, mark_of
 from engine.screening import ScreeningIndex, screen_function
 
 
@@ -119,8 +120,8 @@ def load_lists(state: CompileState) -> None:
 
 def load_rule_files(state: CompileState) -> None:
     assert state.manifest is not None
-    paths = glob_files(state.root, state.manifest.rules)
-    if not paths:
+    paths = glob_files(state.root, state.manifest.rules, state.diagnostics)
+    if not paths and not state.diagnostics:
         state.diagnostics.append(
             Diagnostic(file=MANIFEST, code="no-rule-files", message=f"no rule files match {state.manifest.rules}")
         )
@@ -254,12 +255,20 @@ STAGES: tuple[Stage, ...] = (
 def compile_pack(path: str | Path) -> Pack:
     """Load and compile the pack in directory `path`; raise PackError listing every problem."""
     state = CompileState(Path(path))
-    for stage in STAGES:
-        if stage is plan and state.diagnostics:
-            break
-        stage(state)
-        if state.fatal:
-            break
+    # compiling makes many objects and frees few: the cyclic collector would re-scan them all, again and
+    # again, making loading quadratic in the size of the pack (nothing here forms garbage cycles of note)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for stage in STAGES:
+            if stage is plan and state.diagnostics:
+                break
+            stage(state)
+            if state.fatal:
+                break
+    finally:
+        if collecting:
+            gc.enable()
     if state.diagnostics or state.pack is None:
         raise PackError(state.diagnostics, str(state.root))
     return state.pack

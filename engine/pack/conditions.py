@@ -16,6 +16,7 @@ from engine.language.values import BOOL, MISSING
 from engine.pack.model import Leaf, Plan
 
 Report = Callable[[ExprError, tuple[Any, ...]], None]  # a problem and where it is inside the rule
+MAX_NESTING = 32  # all/any/not groups inside one another
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class ConditionCompiler:
     ) -> Fn | None:
         if isinstance(when, str):
             return self._leaf(when, leaves, report, loc)
+        if sum(1 for part in loc if part in ("all", "any", "not")) > MAX_NESTING:
+            report(ExprError(f"conditions nest more than {MAX_NESTING} groups deep", "too-complex"), loc)
+            return None
         if not isinstance(when, dict) or len(when) != 1 or next(iter(when)) not in ("all", "any", "not"):
             report(
                 ExprError(

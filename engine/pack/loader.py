@@ -8,14 +8,14 @@ import hashlib
 import types
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from engine.contract.yamlfile import LineDict, YamlError, key_column, line_of, load_yaml, yaml_diagnostic
 from engine.errors import Diagnostic, ScreeningListError
 from engine.pack.spec import Manifest
-from engine.pack.yamlfile import LineDict, YamlError, key_column, line_of, load_yaml, yaml_diagnostic
 from engine.screening import ScreeningIndex
 
 MANIFEST = "pack.yaml"
@@ -171,18 +171,52 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def glob_files(root: Path, patterns: list[str]) -> list[Path]:
+def inside(root: Path, relative: str) -> Path | None:
+    """The path `relative` names in the pack, or None when it leads outside the pack's directory: an
+    absolute path, `..`, or a symbolic link that points out. A pack reads nothing but its own files."""
+    if not relative or PurePosixPath(relative).is_absolute() or PureWindowsPath(relative).is_absolute():
+        return None
+    path = root / relative
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return None
+    return path if resolved.is_relative_to(root.resolve()) else None
+
+
+def outside(file: str, what: str, path: str) -> Diagnostic:
+    return Diagnostic(
+        file=file,
+        code="outside-pack",
+        message=f"{what} `{path}` is outside the pack",
+        hint="a pack reads only files below its own directory",
+    )
+
+
+def glob_files(root: Path, patterns: list[str], diagnostics: list[Diagnostic] | None = None) -> list[Path]:
+    """The files the globs match inside the pack; a glob or a match that leads outside is reported."""
     found: set[Path] = set()
     for pattern in patterns:
-        found.update(p for p in root.glob(pattern) if p.is_file())
+        if inside(root, pattern.replace("*", "x").replace("?", "x")) is None or ".." in PurePosixPath(pattern).parts:
+            if diagnostics is not None:
+                diagnostics.append(outside(MANIFEST, "glob", pattern))
+            continue
+        for path in root.glob(pattern):
+            if not path.is_file():
+                continue
+            if inside(root, path.relative_to(root).as_posix()) is None:
+                if diagnostics is not None:
+                    diagnostics.append(outside(path.relative_to(root).as_posix(), "the link", path.name))
+                continue
+            found.add(path)
     return sorted(found)
 
 
 def pack_digest(root: Path, manifest: Manifest) -> str:
     """sha256 over the manifest, rule files and data files (not tests): what decides a decision."""
     paths = {root / MANIFEST, *glob_files(root, manifest.rules)}
-    paths.update(root / t.file for t in manifest.tables.values())
-    paths.update(root / lst.file for lst in manifest.lists.values())
+    named = [t.file for t in manifest.tables.values()] + [lst.file for lst in manifest.lists.values()]
+    paths.update(path for path in (inside(root, file) for file in named) if path is not None)
     digest = hashlib.sha256()
     for path in sorted(p for p in paths if p.is_file()):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
@@ -196,7 +230,11 @@ def read_lists(manifest: Manifest, root: Path, diagnostics: list[Diagnostic]) ->
         return None
     paths = []
     for name, spec in manifest.lists.items():
-        path = root / spec.file
+        found = inside(root, spec.file)
+        if found is None:
+            diagnostics.append(outside(MANIFEST, f"list `{name}`: file", spec.file))
+            return None
+        path = found
         if not path.is_file():
             diagnostics.append(
                 Diagnostic(file=MANIFEST, code="file-not-found", message=f"list `{name}`: file `{spec.file}` not found")

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.contract import FIELDS
+from engine.contract.yamlfile import line_of
 from engine.language import ExprError, Fn, Functions, Scope, compile_expr
 from engine.language.values import ANY, TYPES, Type
 from engine.pack.lookups import compile_lookup
 from engine.pack.model import ValueDef
 from engine.pack.spec import ValueSpec
 from engine.pack.tables import Table
-from engine.pack.yamlfile import line_of
 
 FIELD_TYPES: dict[str, Type] = {f.name: TYPES[f.kind] for f in FIELDS}
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from engine.contract.yamlfile import LineDict, YamlError, load_yaml, yaml_diagnostic
 from engine.errors import Diagnostic
 from engine.language.values import BOOL, DATE, LIST, MISSING, NUMBER, STRING, TYPES, Row, Type
+from engine.pack.loader import inside, outside
 from engine.pack.spec import TableSpec
-from engine.pack.yamlfile import LineDict, YamlError, load_yaml, yaml_diagnostic
 
 COLUMN_TYPES: dict[str, Type] = TYPES
 
@@ -44,15 +46,22 @@ class Table:
 
 def load_table(name: str, spec: TableSpec, root: Path, diagnostics: list[Diagnostic]) -> Table | None:
     """Load one table; append every problem to `diagnostics` and return None when there is any."""
-    path = root / spec.file
-    rel = spec.file
+    found = inside(root, spec.file)
+    if found is None:
+        diagnostics.append(outside("pack.yaml", f"table `{name}`: file", spec.file))
+        return None
+    path, rel = found, spec.file
     if not path.is_file():
         diagnostics.append(
             Diagnostic(file="pack.yaml", code="file-not-found", message=f"table `{name}`: file `{rel}` not found")
         )
         return None
     kind = spec.kind or ("sets" if path.suffix in (".yaml", ".yml") else "rows")
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        diagnostics.append(Diagnostic(file=rel, code="not-utf8", message=f"not UTF-8 text (byte {exc.start})"))
+        return None
     if kind == "sets":
         return _load_sets(name, rel, text, diagnostics)
     return _load_rows(name, spec, rel, text, diagnostics)
@@ -88,12 +97,12 @@ def _load_sets(name: str, rel: str, text: str, diagnostics: list[Diagnostic]) ->
 
 def _load_rows(name: str, spec: TableSpec, rel: str, text: str, diagnostics: list[Diagnostic]) -> Table | None:
     reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        diagnostics.append(
-            Diagnostic(file=rel, line=1, code="bad-table", message="empty file: a header row is required")
-        )
+    header = next(_rows(reader, rel, diagnostics), None)
+    if header is None:
+        if not diagnostics or diagnostics[-1].file != rel:
+            diagnostics.append(
+                Diagnostic(file=rel, line=1, code="bad-table", message="empty file: a header row is required")
+            )
         return None
     header = [h.strip() for h in header]
     before = len(diagnostics)
@@ -116,7 +125,7 @@ def _load_rows(name: str, spec: TableSpec, rel: str, text: str, diagnostics: lis
     columns = {h: COLUMN_TYPES[spec.columns.get(h, "string")] for h in header}
     rows: list[Row] = []
     keys: dict[Any, int] = {}
-    for cells in reader:
+    for cells in _rows(reader, rel, diagnostics):
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue
@@ -151,6 +160,20 @@ def _load_rows(name: str, spec: TableSpec, rel: str, text: str, diagnostics: lis
     if len(diagnostics) > before:
         return None
     return Table(name=name, file=rel, kind="rows", columns=columns, rows=tuple(rows))
+
+
+def _rows(reader: Any, rel: str, diagnostics: list[Diagnostic]) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module cannot read ends the table with a diagnostic at its line."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            diagnostics.append(
+                Diagnostic(file=rel, line=reader.line_num, code="bad-table", message=f"unreadable row: {exc}")
+            )
+            return
 
 
 def _cell(cell: str, type_: Type, separator: str) -> Any:

@@ -190,3 +190,22 @@ def test_a_lookup_with_where_never_changes_the_evaluations_facts(shipped_pack: e
     assert license_row is not None
     assert "row" not in env
     assert {k: v for k, v in env.items() if k in before} == before
+
+
+FEE_RULE = """\
+rules:
+  - id: HUGE-FEE
+    title: a fee on an amount too large to round to the cent
+    effect: fee
+    when: quantity > 0
+    fee: {rate: 0.25, of: quantity * unit_price_usd * quantity * unit_price_usd}
+    message: fee
+    cite: c
+"""
+
+
+def test_a_fee_that_cannot_be_computed_fails_closed(write_pack: Callable[..., Path]) -> None:
+    pack = engine.load_pack(write_pack({"r.yaml": FEE_RULE}))
+    decision = engine.evaluate(pack, engine.parse_transaction(tx(quantity=10**9, unit_price_usd="999999999999")))
+    (finding,) = decision.findings
+    assert decision.decision == "review" and finding.reason is not None and "cannot be computed" in finding.reason

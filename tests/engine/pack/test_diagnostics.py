@@ -136,6 +136,34 @@ def test_file_not_found(write_pack: Callable[..., Path]) -> None:
     assert "file-not-found" in codes
 
 
+@pytest.mark.parametrize("path", ["../../secret.csv", "/etc/passwd", "data/../../secret.csv"])
+def test_files_outside_the_pack_are_refused(write_pack: Callable[..., Path], path: str) -> None:
+    from tests.conftest import MANIFEST
+
+    root = write_pack(rule(), manifest=MANIFEST.replace("file: data/things.csv", f"file: {path}"))
+    (root.parent.parent / "secret.csv").write_text("code,size\nSECRET,1\n")
+    d = diagnose(write_pack, rule(), manifest=MANIFEST.replace("file: data/things.csv", f"file: {path}"))
+    assert (d.code, d.file) == ("outside-pack", "pack.yaml")
+
+
+def test_a_symbolic_link_out_of_the_pack_is_refused(write_pack: Callable[..., Path], tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("rules: []\n")
+    root = write_pack(rule())
+    (root / "rules" / "link.yaml").symlink_to(secret)
+    with pytest.raises(PackError) as info:
+        engine.load_pack(root)
+    (d,) = info.value.diagnostics
+    assert (d.code, d.file) == ("outside-pack", "rules/link.yaml")
+
+
+def test_a_rule_glob_out_of_the_pack_is_refused(write_pack: Callable[..., Path]) -> None:
+    from tests.conftest import MANIFEST
+
+    d = diagnose(write_pack, rule(), manifest=MANIFEST + "rules: [rules/*.yaml, ../*/*.yaml]\n")
+    assert (d.code, d.message) == ("outside-pack", "glob `../*/*.yaml` is outside the pack")
+
+
 def test_no_rule_files(write_pack: Callable[..., Path]) -> None:
     assert diagnose(write_pack, {}).code == "no-rule-files"
 
@@ -222,6 +250,27 @@ def test_bad_regex(write_pack: Callable[..., Path]) -> None:
 
 def test_not_allowed(write_pack: Callable[..., Path]) -> None:
     assert at(diagnose(write_pack, rule(when="'[x for x in attestations]'")))[:2] == ("not-allowed", 5)
+
+
+def test_too_complex_an_expression(write_pack: Callable[..., Path]) -> None:
+    d = diagnose(write_pack, rule(when="'" + " + ".join(["quantity"] * 700) + " > 1'"))
+    assert (d.code, d.line) == ("too-complex", 5)
+
+
+def nested_nots(depth: int) -> str:
+    """`when:` nesting `depth` block-style `not:` groups around one expression."""
+    lines = [f"{'  ' * (i + 3)}not:" for i in range(depth)]
+    return "\n" + "\n".join(lines) + f"\n{'  ' * (depth + 3)}quantity > 1"
+
+
+def test_too_complex_a_condition(write_pack: Callable[..., Path]) -> None:
+    assert engine.load_pack(write_pack(rule(when=nested_nots(30))))
+    d = diagnose(write_pack, rule(when=nested_nots(40)))
+    assert (d.code, d.rule) == ("too-complex", "R1")
+
+
+def test_three_hundred_nested_nots_are_a_diagnostic(write_pack: Callable[..., Path]) -> None:
+    assert diagnose(write_pack, rule(when=nested_nots(300))).code in ("too-complex", "yaml-syntax")
 
 
 def test_bad_condition(write_pack: Callable[..., Path]) -> None:

@@ -1,9 +1,17 @@
-"""Safe YAML loading that remembers line numbers, so every diagnostic can name file and line."""
+"""Safe YAML loading for everything the engine reads (pack files and transactions).
+
+It remembers lines and columns, so every diagnostic can name them; rejects duplicate keys; keeps a
+date-like scalar that is no real date as a string for the validator to report; reads an integer too long to
+be a quantity as a Decimal (for the validator's bounds) instead of failing; and refuses documents that
+expand through aliases to many times their size (a "billion laughs"), or nest too deeply. It uses libyaml's
+C parser when present.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +55,12 @@ class DuplicateKey(yaml.YAMLError):
         super().__init__(f"duplicate key `{key}`")
 
 
-class _LineLoader(yaml.SafeLoader):
+MAX_NODES = 10_000  # values that aliases may add, beyond MAX_EXPANSION times the document's own
+MAX_EXPANSION = 10
+_BASE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BASE):
     pass
 
 
@@ -89,6 +102,18 @@ def _construct_timestamp(loader: _LineLoader, node: ScalarNode) -> Any:
         return loader.construct_scalar(node)
 
 
+def _construct_int(loader: _LineLoader, node: ScalarNode) -> Any:
+    """An integer too long for int() (over 4,300 digits) is a Decimal, for the validator's bounds to report."""
+    if len(str(node.value)) > 100:
+        text = str(node.value).replace("_", "")
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            return text
+    return loader.construct_yaml_int(node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
@@ -109,10 +134,47 @@ class YamlError(Exception):
         super().__init__(message)
 
 
+def _size(node: Any, memo: dict[int, int]) -> int:
+    """How many values `node` stands for once aliases are expanded; `memo` ends up holding every distinct
+    node, so that the expansion can be compared with what the file really holds."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    memo[id(node)] = 1  # a recursive alias counts once
+    if isinstance(node, MappingNode):
+        total = 1 + sum(_size(k, memo) + _size(v, memo) for k, v in node.value)
+    elif isinstance(node, SequenceNode):
+        total = 1 + sum(_size(item, memo) for item in node.value)
+    else:
+        total = 1
+    memo[id(node)] = total
+    return total
+
+
+def _load(text: str) -> Any:
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        distinct: dict[int, int] = {}
+        if _size(node, distinct) > MAX_EXPANSION * len(distinct) + MAX_NODES:
+            raise YamlError(
+                None,
+                f"aliases expand the document to more than {MAX_EXPANSION} times what it holds",
+                hint="YAML aliases (`*name`) may repeat a part, not multiply it",
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def load_yaml(text: str) -> Any:
     """Parse one YAML document with the safe loader, keeping line numbers."""
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        return _load(text)
+    except RecursionError:
+        raise YamlError(None, "the document is nested too deeply") from None
     except DuplicateKey as exc:
         raise YamlError(exc.line, str(exc), code="duplicate-key", hint="a key may appear once in a mapping") from None
     except yaml.MarkedYAMLError as exc:
