@@ -257,6 +257,17 @@ def test_empty_file_and_bad_encoding(tmp_path: Path) -> None:
     assert (err.file, err.line, str(err)) == (str(latin), 3, f"{latin}:3: not valid UTF-8")
 
 
+@pytest.mark.parametrize("after", ["", "\n", "\n\n\r\n"])
+def test_header_without_rows_is_an_error(tmp_path: Path, after: str) -> None:
+    path = tmp_path / "l.csv"
+    path.write_text(f"{HEADER_2019}\n{after}", encoding="utf-8")
+    err = error_of(path)
+    assert (err.file, err.line) == (str(path), 2)
+    assert str(err) == f"{path}:2: no entries: the header is followed by no row"
+    with pytest.raises(ScreeningListError, match="no entries"):
+        ScreeningIndex.from_files([AI, path])
+
+
 def test_missing_file(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.csv"
     err = error_of(missing)
