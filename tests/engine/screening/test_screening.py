@@ -629,9 +629,34 @@ def pair_score(query: str, listed: str, fixtures: dict[str, tuple[ListEntry, Lis
     return found[0].score if found else 0.0
 
 
-def test_labeled_pairs_at_the_deny_threshold() -> None:
-    rows = labeled_pairs()
-    assert len(rows) >= 200
+@pytest.fixture(scope="module")
+def scored_pairs() -> list[tuple[dict[str, str], float]]:
+    """Every labeled pair with its score against its listed name alone."""
+    fixtures: dict[str, tuple[ListEntry, ListFile]] = {}
+    for path in (AI, SAMPLE):
+        entries, file = load_csl(path)
+        for e in entries:
+            fixtures.setdefault(e.name, (e, file))
+    return [(row, pair_score(row["query"], row["listed"], fixtures)) for row in labeled_pairs()]
+
+
+def rates(scored: list[tuple[dict[str, str], float]], threshold: float) -> tuple[float, float, list[str]]:
+    """Precision and recall at `threshold`, and the pairs on the wrong side of it."""
+    tp = fp = fn = 0
+    wrong = []
+    for row, score in scored:
+        hit, is_match = score >= threshold, row["label"] == "match"
+        tp += hit and is_match
+        fp += hit and not is_match
+        fn += is_match and not hit
+        if hit != is_match:
+            wrong.append(f"{row['label']} {row['kind']} {score}: {row['query']!r} / {row['listed']!r}")
+    return tp / (tp + fp), tp / (tp + fn), wrong
+
+
+def test_labeled_pairs_at_the_deny_threshold(scored_pairs: list[tuple[dict[str, str], float]]) -> None:
+    rows = [row for row, _ in scored_pairs]
+    assert len(rows) >= 390
     assert {row["label"] for row in rows} == {"match", "nonmatch"}
     kinds = {row["kind"] for row in rows}
     assert {
@@ -646,24 +671,41 @@ def test_labeled_pairs_at_the_deny_threshold() -> None:
         "similar-company",
         "generic-only",
         "shared-city",
+        "homoglyph",
+        "zero-width",
+        "junk-tokens",
+        "inserted-words",
+        "shared-generic",
     } <= kinds
-    fixtures: dict[str, tuple[ListEntry, ListFile]] = {}
-    for path in (AI, SAMPLE):
-        entries, file = load_csl(path)
-        for e in entries:
-            fixtures.setdefault(e.name, (e, file))
-    tp = fp = fn = 0
-    wrong = []
-    for row in rows:
-        strong = pair_score(row["query"], row["listed"], fixtures) >= DENY
-        is_match = row["label"] == "match"
-        tp += strong and is_match
-        fp += strong and not is_match
-        fn += is_match and not strong
-        if strong != is_match:
-            wrong.append(f"{row['label']} {row['kind']}: {row['query']!r} / {row['listed']!r}")
-    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    precision, recall, wrong = rates(scored_pairs, DENY)
     assert precision >= 0.98 and recall >= 0.90, (precision, recall, wrong)
+
+
+def test_labeled_pairs_at_the_possible_match_threshold(scored_pairs: list[tuple[dict[str, str], float]]) -> None:
+    # below the deny bar the containment rule makes some affiliates possible matches (`Gazprombank Leasing`
+    # holds `Gazprombank`): a review, as POLICY section 8 asks, counted here as false positives
+    precision, recall, wrong = rates(scored_pairs, 0.80)
+    assert precision >= 0.92 and recall >= 0.98, (precision, recall, wrong)
+
+
+def test_adversarial_pairs_by_kind(scored_pairs: list[tuple[dict[str, str], float]]) -> None:
+    def scores(kind: str, label: str) -> dict[str, float]:
+        return {row["query"]: score for row, score in scored_pairs if row["kind"] == kind and row["label"] == label}
+
+    for kind in ("homoglyph", "zero-width"):
+        assert len(scores(kind, "match")) >= 8
+        assert {q: s for q, s in scores(kind, "match").items() if s < DENY} == {}, kind
+    for kind in ("junk-tokens", "inserted-words"):  # POLICY: at least a possible match
+        assert len(scores(kind, "match")) >= 4
+        assert {q: s for q, s in scores(kind, "match").items() if s < 0.80} == {}, kind
+    apart = {**scores("shared-generic", "nonmatch"), **scores("shared-city", "nonmatch")}
+    assert len(apart) >= 30
+    assert {q: s for q, s in apart.items() if s >= DENY} == {}
+    # two possible matches, both honest: a shared two-word trade name, and every (generic) word of SMIC's name
+    assert sorted(q for q, s in apart.items() if s >= 0.80) == [
+        "Gulf Gate Trading LLC",
+        "International Semiconductor Manufacturing Services Group",
+    ]
 
 
 # the index as a value ----------------------------------------------------------------------------------
