@@ -4,10 +4,12 @@
     for match in index.screen("MooreThreads Technology Ltd", on=date(2025, 3, 1), country="CN"):
         print(match.entry.list_code, match.matched_name, match.score, match.reasons)
 
-Modules: `csl` reads the files; `words` and `tokens` say what a name token is worth and how tokens compare;
-`alignment` scores one name against another; `variants` prepares every listed name and the look-up tables;
-`index` finds the candidates for a query and ranks the matches; `names` normalises party names (shared
-with the pack's `party-name` lookups); `function` registers `screen` as a rule-language function.
+Modules: `csl` reads the files; `glyphs` folds look-alike characters and `names` normalises party names
+(shared with the pack's `party-name` lookups); `words` and `tokens` say what a name token is worth and how
+tokens compare; `alignment` scores one name against another, `containment` says when a query holds every word
+of a listed name; `variants` prepares every listed name and the look-up tables, `query` a screened name;
+`index` finds the candidates for a query and ranks the matches, `explanation` says why; `function` registers
+`screen` as a rule-language function.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ token's rarity in the loaded lists. A place unmatched on both sides is a conflic
 Without a key token (distinctive word, number or person name) in common the score is held below 0.80,
 unless the listed name has no key token at all, every one of its words was found and the query adds
 no key token. So is it when each side has a number the other lacks (`54th` against `55th`).
+
+A query that holds every word of the listed name but its legal forms and connectives, among any other
+words, scores at least `CONTAINED` (see `containment`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from engine.screening.containment import CONTAINED, holds_every_word, required_words
 from engine.screening.tokens import (
     CONFLICT_WEIGHT,
     KEY_CLASSES,
@@ -79,10 +83,18 @@ class Alignment:
     conflicts: tuple[tuple[int, ...], tuple[int, ...]]
     numbers: tuple[tuple[int, ...], tuple[int, ...]]
     capped: bool
+    contained: bool = False  # the score was raised to CONTAINED: the query holds every listed word
 
 
-def align(query: Query, tokens: tuple[str, ...], classes: tuple[int, ...], weights: tuple[float, ...]) -> Alignment:
-    """Score `query` against one listed name given as canonical tokens with their classes and weights."""
+def align(
+    query: Query,
+    tokens: tuple[str, ...],
+    classes: tuple[int, ...],
+    weights: tuple[float, ...],
+    required: tuple[int, ...] | None = None,
+) -> Alignment:
+    """Score `query` against one listed name given as canonical tokens with their classes and weights
+    (and the positions of the words a query must hold to hold it, `required_words`, if known)."""
     n, m = len(query.tokens), len(tokens)
     pairs: list[tuple[float, int, tuple[int, ...], tuple[int, ...]]] = []
     for j, token in enumerate(tokens):
@@ -157,4 +169,9 @@ def align(query: Query, tokens: tuple[str, ...], classes: tuple[int, ...], weigh
         capped = loose and score > CAP
     if capped:
         score = CAP
-    return Alignment(score, tuple(taken), q_unmatched, c_unmatched, (q_places, c_places), numbers, capped)
+    if required is None:
+        required = required_words(tokens, classes)
+    contained = score < CONTAINED and holds_every_word(required, classes, got_c)
+    if contained:
+        score, capped = CONTAINED, False
+    return Alignment(score, tuple(taken), q_unmatched, c_unmatched, (q_places, c_places), numbers, capped, contained)

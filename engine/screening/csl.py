@@ -116,7 +116,7 @@ def _read_rows(file: str, text: str) -> list[ListEntry]:
     width = len(header)
     entries: list[ListEntry] = []
     codes: dict[str, str] = {}
-    last = reader.line_num
+    last = header_end = reader.line_num
     while True:
         try:
             row = next(reader)
@@ -154,6 +154,8 @@ def _read_rows(file: str, text: str) -> list[ListEntry]:
                 line=line,
             )
         )
+    if not entries:  # a list that screens nothing must not pass for a list that found no match
+        raise ScreeningListError(file, header_end + 1, "no entries: the header is followed by no row")
     return entries
 
 

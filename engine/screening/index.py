@@ -9,28 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from engine.screening.alignment import CAP, Alignment, Query, align
+from engine.screening.containment import CONTAINED, CONTAINED_KEY_SIMILARITY, word_bar
 from engine.screening.csl import ListEntry, ListFile, load_csl
+from engine.screening.explanation import explain
 from engine.screening.names import normalize_name
-from engine.screening.tokens import (
-    CLASS_WEIGHT,
-    DISTINCTIVE,
-    KEY_CLASSES,
-    MINOR_WORD,
-    correct,
-    fold,
-    fold_key,
-    match_tokens,
-    near,
-    similarity,
-    skeleton,
-    token_class,
-)
+from engine.screening.query import prepare_query
+from engine.screening.tokens import DISTINCTIVE, KEY_CLASSES, MINOR_WORD
 from engine.screening.variants import Tables, Variant, build_tables, cumulative
-from engine.screening.words import CANONICAL
 
 # Score of an acronym that equals the initials of a listed name (or the reverse): worth a review, no more.
 ACRONYM_SCORE = 0.85
-_MAX_RUN_LENGTH = 32
 # Acronyms of three letters collide with the initials of too many listed names to be worth a review.
 _ACRONYM_MIN, _ACRONYM_MAX = 4, 8
 
@@ -160,7 +148,7 @@ class ScreeningIndex:
             variant = variants[vid]
             if variant.normalized == normalized or not allowed(vid):
                 continue
-            result = align(query, variant.tokens, variant.classes, variant.weights)
+            result = align(query, variant.tokens, variant.classes, variant.weights, variant.required)
             score = round(result.score, 4)
             if score >= threshold and score > 0:
                 offer(vid, score, result)
@@ -174,79 +162,7 @@ class ScreeningIndex:
 
     # the query --------------------------------------------------------------------------------------
     def _prepare(self, normalized: str) -> Query:
-        known = self._tables.known
-        spelt = match_tokens(normalized)
-        corrected = [correct(t, known) for t in spelt]
-        tokens = tuple(t for t, _ in corrected)
-        factors = tuple(f for _, f in corrected)
-        classes = tuple(known[t][0] if t in known else token_class(t) for t in tokens)
-        weights = tuple(known[t][1] if t in known else CLASS_WEIGHT[c] for t, c in zip(tokens, classes, strict=True))
-        folds = tuple(known[t][2] if t in known else fold(t) for t in tokens)
-        # only key tokens look for similar listed key tokens: a city must not pass for a listed name
-        hits = [self._near(t, f) if c in KEY_CLASSES else {} for t, f, c in zip(tokens, folds, classes, strict=True)]
-        runs: list[tuple[tuple[int, ...], dict[str, float]]] = []
-        for size in (2, 3):
-            for start in range(len(tokens) - size + 1):
-                joined = "".join(tokens[start : start + size])
-                if len(joined) <= _MAX_RUN_LENGTH:
-                    found = self._near(joined, fold(joined), fuzzy=False)
-                    if found:
-                        runs.append((tuple(range(start, start + size)), found))
-        splits = [
-            (i, parts)
-            for i, (t, c) in enumerate(zip(tokens, classes, strict=True))
-            if c == DISTINCTIVE and t not in hits[i]
-            for parts in self._splits(t)
-        ]
-        has_plain = any(c not in KEY_CLASSES for c in classes)
-        return Query(normalized, spelt, tokens, factors, classes, weights, folds, known, hits, runs, splits, has_plain)
-
-    def _near(self, token: str, folded: str, fuzzy: bool = True) -> dict[str, float]:
-        """Listed key tokens similar to `token`, with their similarity."""
-        tables = self._tables
-        found: dict[str, float] = {}
-        if token in tables.postings:
-            found[token] = 1.0
-        if len(token) < 3 and not token.isdigit():
-            return found
-        # within one edit, equal folded, or equal skeletons: `similarity` is above 0 for no other token
-        candidates = near(token, tables.halves) if fuzzy else set()
-        candidates.update(tables.folds.get(fold_key(token), ()))
-        if fuzzy and len(folded) >= 4:
-            candidates.update(tables.skeletons.get(skeleton(folded), ()))
-        candidates.discard(token)
-        known = tables.known
-        for other in candidates:
-            s = similarity(token, other, 1, folded, known[other][2])
-            if s:
-                found[other] = s
-        return found
-
-    def _splits(self, token: str) -> list[tuple[str, ...]]:
-        """Ways to read `token` as two or three listed words run together (`moorethreads`)."""
-        known = self._tables.known
-        size = len(token)
-        out: list[tuple[str, ...]] = []
-        if size < 5 or size > _MAX_RUN_LENGTH:
-            return out
-
-        def word(text: str) -> str | None:
-            canonical = CANONICAL.get(text, text)
-            return canonical if canonical in known else None
-
-        for cut in range(2, size - 1):
-            head = word(token[:cut])
-            if head is None:
-                continue
-            rest = token[cut:]
-            tail = word(rest)
-            if tail is not None:
-                out.append((head, tail))
-            for cut2 in range(2, len(rest) - 1):
-                middle, last = word(rest[:cut2]), word(rest[cut2:])
-                if middle is not None and last is not None:
-                    out.append((head, middle, last))
-        return out
+        return prepare_query(self._tables, normalized)
 
     # candidates -------------------------------------------------------------------------------------
     def _candidates(self, query: Query, threshold: float) -> list[int]:
@@ -257,7 +173,8 @@ class ScreeningIndex:
         best similarity) plus its heaviest other words, no more of them than the other side has (each
         pairs with one). A query token read as listed words run together lifts the bound for the names
         holding all those words. A name of generic words only must, above the cap, have all its words
-        among the query's.
+        among the query's. Up to `CONTAINED`, a name all of whose key tokens the query hits is a candidate
+        whatever its bound: the query may hold every word of it among many others.
         """
         tables = self._tables
         known = tables.known
@@ -267,10 +184,14 @@ class ScreeningIndex:
                 if s > hit.get(t, 0.0):
                     hit[t] = s
         reach: dict[int, float] = {}
+        held: dict[int, int] = {}  # name -> how many of its key tokens the query holds alike
         for t, s in hit.items():
             w = known[t][1] * s
+            alike = s >= CONTAINED_KEY_SIMILARITY
             for vid in tables.postings.get(t, ()):
                 reach[vid] = reach.get(vid, 0.0) + w
+                if alike:
+                    held[vid] = held.get(vid, 0) + 1
         parts: set[str] = set()
         for _, split in query.splits:
             parts.update(split)
@@ -287,10 +208,14 @@ class ScreeningIndex:
             if found or in_runs:
                 reach_of.append((w, {**found, **in_runs}))
         strict = threshold > CAP
+        containing = threshold <= CONTAINED
         variants = tables.variants
         out: list[int] = []
         for vid, weight in reach.items():
             variant = variants[vid]
+            if containing and held.get(vid) == len(variant.keys) and _may_hold(query, variant, parts):
+                out.append(vid)
+                continue
             c_plain = variant.plain_sums
             if parts and any(all(p in variant.tokens for p in split) for _, split in query.splits):
                 ub_c = ub_q = 1.0
@@ -354,7 +279,7 @@ class ScreeningIndex:
         elif isinstance(why, str):
             reasons.append(why)
         else:
-            reasons.extend(_explain(query, variant, why))
+            reasons.extend(explain(query, variant, why))
         if country:
             code = country.strip().upper()
             if not entry.addresses:
@@ -366,29 +291,16 @@ class ScreeningIndex:
         return Match(entry, variant.name, variant.alias, score, tuple(reasons), self._digests[variant.entry])
 
 
-def _explain(query: Query, variant: Variant, result: Alignment) -> list[str]:
-    def listed(positions: tuple[int, ...]) -> str:
-        return ", ".join(f"`{variant.tokens[j]}`" for j in positions)
-
-    def mine(positions: tuple[int, ...]) -> str:
-        return ", ".join(f"`{query.spelt[i]}`" for i in positions)
-
-    matched = []
-    for _, qs, cs in sorted(result.pairs, key=lambda pair: pair[1]):
-        ours = " ".join(query.spelt[i] for i in qs)
-        theirs = " ".join(variant.tokens[j] for j in cs)
-        matched.append(f"`{ours}`" if ours == theirs else f"`{ours}`~`{theirs}`")
-    text = "tokens matched: " + (", ".join(matched) or "none")
-    if result.query_unmatched:
-        text += "; unmatched: " + mine(result.query_unmatched)
-    if result.listed_unmatched:
-        text += "; listed only: " + listed(result.listed_unmatched)
-    reasons = [text]
-    if result.conflicts[0]:
-        reasons.append(f"places differ: {mine(result.conflicts[0])} against {listed(result.conflicts[1])}")
-    if result.numbers[0]:
-        reasons.append(f"numbers differ: {mine(result.numbers[0])} against {listed(result.numbers[1])}")
-    if result.capped:
-        held = f"score held at {CAP}"
-        reasons.append(held if result.numbers[0] else f"no distinctive word in common: {held}")
-    return reasons
+def _may_hold(query: Query, variant: Variant, parts: set[str]) -> bool:
+    """Whether the query may hold every required word of `variant` that is not a key token (the caller has
+    seen it hold the key tokens): each is a part of a query word read as several, or near a query word."""
+    if not variant.required:
+        return False
+    for j in variant.required:
+        cls = variant.classes[j]
+        if cls in KEY_CLASSES:
+            continue
+        word, bar = variant.tokens[j], word_bar(cls)
+        if word not in parts and not any(query.plain_similarity(i, word) >= bar for i in range(len(query.tokens))):
+            return False
+    return True

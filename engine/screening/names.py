@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from engine.screening.glyphs import fold_lookalikes
+
 LEGAL_FORMS = frozenset(
     [
         "co",
@@ -37,12 +39,13 @@ _PUNCTUATION = re.compile(r"[^\w\s]|_")
 
 
 def normalize_name(name: str) -> str:
-    """NFKD without accents, lower case, no parenthesised qualifiers, punctuation to spaces, no legal forms.
+    """Look-alikes folded, NFKD without accents, lower case, no parenthesised qualifiers, punctuation to
+    spaces, no legal forms.
 
     >>> normalize_name("Tencent Cloud Computing (Beijing) Co., Ltd.")
     'tencent cloud computing'
     """
-    decomposed = unicodedata.normalize("NFKD", name)
+    decomposed = unicodedata.normalize("NFKD", fold_lookalikes(name))
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
     while True:  # innermost first, so nested qualifiers go too: "Acme (Holdings (Asia))"
         text, count = _PARENTHESISED.subn(" ", text)

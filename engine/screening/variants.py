@@ -10,7 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from engine.screening.containment import required_words
 from engine.screening.csl import ListEntry
+from engine.screening.glyphs import fold_lookalikes
 from engine.screening.names import LEGAL_FORMS, normalize_name
 from engine.screening.tokens import (
     CLASS_WEIGHT,
@@ -45,6 +47,8 @@ class Variant:
     # cumulative weights of the other tokens, heaviest first: (0, w1, w1 + w2, ...)
     plain_sums: tuple[float, ...]
     total_weight: float
+    # positions of the words a query must hold to hold this name (`containment.required_words`)
+    required: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,10 @@ def build_tables(entries: tuple[ListEntry, ...]) -> Tables:
         weights = tuple(known[t][1] for t in tokens)
         keys = tuple((t, w) for t, c, w in zip(tokens, classes, weights, strict=True) if c in KEY_CLASSES)
         plain = cumulative(w for w, c in zip(weights, classes, strict=True) if c not in KEY_CLASSES)
-        variants.append(Variant(index, name, alias, normalized, tokens, classes, weights, keys, plain, sum(weights)))
+        required = required_words(tokens, classes)
+        variants.append(
+            Variant(index, name, alias, normalized, tokens, classes, weights, keys, plain, sum(weights), required)
+        )
         normalized_index.setdefault(normalized, []).append(vid)
         if keys:
             for t, _ in keys:  # once per occurrence: the candidate bound adds up the weights
@@ -184,5 +191,5 @@ def _initials(name: str, tokens: tuple[str, ...], classes: tuple[int, ...]) -> s
 
 def _fallback_normalized(name: str) -> str:
     """Words of a name whose normalised form is empty (only legal forms, or only a parenthesised group)."""
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", fold_lookalikes(name)) if not unicodedata.combining(ch))
     return " ".join(_WORD.findall(text.lower()))

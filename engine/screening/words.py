@@ -15,18 +15,25 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Legal forms beyond POLICY section 8, their parts, connectives and branch words: they barely identify.
-MINOR = LEGAL_FORMS | _words(
-    """
-    ojsc cjsc pjsc ojs cjs llp lp lc pc sdn bhd srl spa sarl sas ltda sl fze fzco fzc fzllc pvt kg ab oy
-    sro doo ad eood ooo sp zoo bvba sprl nl se sca scs tic sti san vs ve cia sc cv ltee
-    liability limitada sociedad anonima societe anonyme aktiengesellschaft gesellschaft mbh
-    joint stock open closed public publichnoe otkrytoe zakrytoe aktsionernoe aktsionernoye obshchestvo
-    obshestvo ogranichennoi ogranichennoy otvetstvennostyu tovarishchestvo sherkat sherkate sharikat
-    youxian gongsi zeren gufen
-    the of and for in at on by to a an de del la le les el al y et und da di do du van von der den
-    branch office representative subsidiary division unit
-    """
+# Particles of person and place names: they barely identify, yet a name that lacks one is another name.
+PARTICLES = _words("de del la le les el al da di do du van von der den")
+
+# Legal forms beyond POLICY section 8, their parts, connectives, particles and branch words: they barely identify.
+MINOR = (
+    LEGAL_FORMS
+    | PARTICLES
+    | _words(
+        """
+        ojsc cjsc pjsc ojs cjs llp lp lc pc sdn bhd srl spa sarl sas ltda sl fze fzco fzc fzllc pvt kg ab oy
+        sro doo ad eood ooo sp zoo bvba sprl nl se sca scs tic sti san vs ve cia sc cv ltee
+        liability limitada sociedad anonima societe anonyme aktiengesellschaft gesellschaft mbh
+        joint stock open closed public publichnoe otkrytoe zakrytoe aktsionernoe aktsionernoye obshchestvo
+        obshestvo ogranichennoi ogranichennoy otvetstvennostyu tovarishchestvo sherkat sherkate sharikat
+        youxian gongsi zeren gufen
+        the of and for in at on by to a an y et und
+        branch office representative subsidiary division unit
+        """
+    )
 )
 
 PLACES = _words(

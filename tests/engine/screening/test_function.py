@@ -39,6 +39,21 @@ def test_volcano_engine_is_not_biren(shipped_pack: engine.Pack) -> None:
     assert not [f.rule for f in decision.findings if f.rule.startswith("SCREEN-")]
 
 
+def test_cyrillic_lookalikes_do_not_evade_the_deny(shipped_pack: engine.Pack) -> None:
+    customer = {"name": "M\u043e\u043ere Threads Technology Co., Ltd.", "country": "CN"}  # Cyrillic `о`
+    decision = engine.evaluate(shipped_pack, engine.parse_transaction(tx(customer=customer)))
+    assert decision.decision == "deny"
+    assert "SCREEN-CUSTOMER-LISTED" in decision.rules
+
+
+def test_junk_tokens_after_a_listed_name_still_need_a_review(shipped_pack: engine.Pack) -> None:
+    customer = {"name": "Moore Threads Technology Co., Ltd. 2K 1A", "country": "CN"}
+    decision = engine.evaluate(shipped_pack, engine.parse_transaction(tx(customer=customer)))
+    finding = next(f for f in decision.findings if f.rule == "SCREEN-CUSTOMER-POSSIBLE")
+    assert "`Moore Threads Technology Co., Ltd.`" in finding.message
+    assert "SCREEN-CUSTOMER-LISTED" not in decision.rules
+
+
 def test_entry_not_yet_in_force_does_not_match(shipped_pack: engine.Pack) -> None:
     customer = {"name": "Moore Threads Technology Co Ltd", "country": "CN"}
     before = engine.parse_transaction(tx(customer=customer, date="2023-10-16", destination="JP", product="H100"))

@@ -257,6 +257,17 @@ def test_empty_file_and_bad_encoding(tmp_path: Path) -> None:
     assert (err.file, err.line, str(err)) == (str(latin), 3, f"{latin}:3: not valid UTF-8")
 
 
+@pytest.mark.parametrize("after", ["", "\n", "\n\n\r\n"])
+def test_header_without_rows_is_an_error(tmp_path: Path, after: str) -> None:
+    path = tmp_path / "l.csv"
+    path.write_text(f"{HEADER_2019}\n{after}", encoding="utf-8")
+    err = error_of(path)
+    assert (err.file, err.line) == (str(path), 2)
+    assert str(err) == f"{path}:2: no entries: the header is followed by no row"
+    with pytest.raises(ScreeningListError, match="no entries"):
+        ScreeningIndex.from_files([AI, path])
+
+
 def test_missing_file(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.csv"
     err = error_of(missing)
@@ -507,6 +518,102 @@ def test_candidate_pruning_loses_no_match(index: ScreeningIndex) -> None:
             assert [s for s in got if s != 0.85] == expected, row["query"]
 
 
+# evasion: look-alikes, junk and filler words, and what must still stay apart -------------------------------
+MOORE = "Moore Threads Technology Co., Ltd."
+CYRILLIC_MOORE = "M\u043e\u043ere Threads Technology Co., Ltd."  # Cyrillic `о` twice
+CONTAINED_REASON = "every word of the listed name is in the query: score raised to 0.8"
+
+
+def test_cyrillic_o_moore_threads_is_a_strong_match(index: ScreeningIndex) -> None:
+    assert CYRILLIC_MOORE != MOORE
+    [match] = index.screen(CYRILLIC_MOORE, threshold=DENY)
+    assert (match.entry.name, match.score) == (MOORE, 1.0)
+    assert match.reasons == ("normalised names equal: `moore threads technology`",)
+    assert [m.score for m in one_entry_index(entry(MOORE)).screen(CYRILLIC_MOORE)] == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("\u041c\u043e\u043ere Threads Technology", MOORE),  # Cyrillic М, о
+        ("Moore Thr\u0435\u0430ds T\u0435chnology", MOORE),  # Cyrillic е, а
+        ("M\u039f\u039fRE THREADS TECHNOLOGY", MOORE),  # Greek Ο
+        ("M\u0585\u0585re Threads Technology", MOORE),  # Armenian օ
+        ("\uff2d\uff4f\uff4f\uff52\uff45 \uff34\uff48\uff52\uff45\uff41\uff44\uff53 Technology", MOORE),
+        ("M00re Threads Technology", MOORE),  # zeros for o
+        ("Moo\u200bre Thr\u200deads Tech\u00adnology", MOORE),  # zero-width space, joiner, soft hyphen
+        ("Moore\u200bThreads Technology", MOORE),  # a zero-width space for a space
+        ("M.o.o.r.e Threads Technology", MOORE),  # inserted punctuation
+        ("Technology Threads Moore Co., Ltd.", MOORE),  # reordered
+        ("Hu\u0430w\u0435\u0456 T\u0435chnologies", "Huawei Technologies Co., Ltd."),  # Cyrillic а, е, і
+        ("\u0412iren Technology Development", "Beijing Biren Technology Development Co., Ltd."),  # Cyrillic В
+        ("\u0413\u0430\u0437\u043f\u0440\u043e\u043c\u0431\u0430\u043d\u043a", "GAZPROMBANK OAO"),  # Газпромбанк
+        ("Aktsionernoye Obshchestvo Shvabe", "AKTSIONERNOE OBSHCHESTVO SHVABE"),  # transliteration
+    ],
+)
+def test_lookalike_invisible_and_reordered_spellings_reach_the_deny_bar(
+    index: ScreeningIndex, query: str, listed: str
+) -> None:
+    assert listed in names(index.screen(query, threshold=DENY))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Moore Threads Technology Co., Ltd. 2K 1A",  # junk tokens
+        "Moore Threads Technology Co Ltd Shenzhen Branch Office Holdings",  # four filler words
+        "Moore Threads Technology Co Ltd Shenzhen Branch Office Holdings International Trading Group",
+        "Shenzhen Holdings Group Moore Threads Technology International Trading",  # filler on both sides
+        "Technology Trading Threads Holdings Moore Group 77 X9",  # reordered among filler and junk
+        "M\u043e\u043ere Threads Technology Co., Ltd. 2K 1A",  # look-alikes and junk
+    ],
+)
+def test_listed_name_with_junk_or_filler_words_is_a_possible_match(query: str) -> None:
+    for screened in (one_entry_index(entry(MOORE)), ScreeningIndex.from_files([AI, SAMPLE])):
+        found = [m for m in screened.screen(query) if m.entry.name == MOORE]
+        assert found and found[0].score >= 0.80, query
+
+
+def test_a_contained_name_says_why() -> None:
+    [match] = one_entry_index(entry(MOORE)).screen("Moore Threads Technology Co., Ltd. 2K 1A")
+    assert match.score == 0.80
+    assert match.reasons == (
+        "tokens matched: `moore`, `threads`, `technology`; unmatched: `2k`, `1a`",
+        CONTAINED_REASON,
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("Gazprombank Leasing Holdings International Trading", "GAZPROMBANK OAO"),  # one word, five letters
+        ("Du Jian Trading Holdings International Group", "DU, Jian"),  # the particle is held
+        ("Sugon Wuxi National Supercomputing Center Branch Holdings", "National Supercomputing Center Wuxi"),
+        ("Tekhnodinamika Holdings Moscow International Trading Group", "AO Technodinamika Holding"),
+    ],
+)
+def test_containment_holds_for_names_whose_words_identify_them(query: str, listed: str) -> None:
+    [match] = one_entry_index(entry(listed)).screen(query)
+    assert match.score >= 0.80 and CONTAINED_REASON in match.reasons
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("Threads Technology Co Ltd Shenzhen Branch Office Holdings", MOORE),  # `moore` missing
+        ("Wu Jian Trading", "DU, Jian"),  # the particle `du` missing
+        ("MTT Logistics International Trading Holdings", "MTT"),  # a three-letter acronym
+        ("Zhaoji Technology Holdings Group International", "Zhaojin Technology Co., Ltd."),  # one letter away
+        ("Gang Yuan Trading Holdings International", "Yiyuan"),  # one word, alike only once transliterated
+        ("Beijing Integrated Circuit Design Holdings", "Integrated Circuit Co., Ltd."),  # two generic words
+        ("Beijing Volcano Engine Technology Co. Ltd.", "Beijing Biren Technology Development Co., Ltd."),
+        ("Shanghai Moore Industries Technology Holdings", MOORE),  # a shared trade word and city only
+    ],
+)
+def test_containment_needs_every_word_and_words_that_identify(query: str, listed: str) -> None:
+    assert one_entry_index(entry(listed)).screen(query) == []
+
+
 # the labeled pairs -------------------------------------------------------------------------------------
 def labeled_pairs() -> list[dict[str, str]]:
     with PAIRS.open(encoding="utf-8", newline="") as handle:
@@ -522,9 +629,34 @@ def pair_score(query: str, listed: str, fixtures: dict[str, tuple[ListEntry, Lis
     return found[0].score if found else 0.0
 
 
-def test_labeled_pairs_at_the_deny_threshold() -> None:
-    rows = labeled_pairs()
-    assert len(rows) >= 200
+@pytest.fixture(scope="module")
+def scored_pairs() -> list[tuple[dict[str, str], float]]:
+    """Every labeled pair with its score against its listed name alone."""
+    fixtures: dict[str, tuple[ListEntry, ListFile]] = {}
+    for path in (AI, SAMPLE):
+        entries, file = load_csl(path)
+        for e in entries:
+            fixtures.setdefault(e.name, (e, file))
+    return [(row, pair_score(row["query"], row["listed"], fixtures)) for row in labeled_pairs()]
+
+
+def rates(scored: list[tuple[dict[str, str], float]], threshold: float) -> tuple[float, float, list[str]]:
+    """Precision and recall at `threshold`, and the pairs on the wrong side of it."""
+    tp = fp = fn = 0
+    wrong = []
+    for row, score in scored:
+        hit, is_match = score >= threshold, row["label"] == "match"
+        tp += hit and is_match
+        fp += hit and not is_match
+        fn += is_match and not hit
+        if hit != is_match:
+            wrong.append(f"{row['label']} {row['kind']} {score}: {row['query']!r} / {row['listed']!r}")
+    return tp / (tp + fp), tp / (tp + fn), wrong
+
+
+def test_labeled_pairs_at_the_deny_threshold(scored_pairs: list[tuple[dict[str, str], float]]) -> None:
+    rows = [row for row, _ in scored_pairs]
+    assert len(rows) >= 390
     assert {row["label"] for row in rows} == {"match", "nonmatch"}
     kinds = {row["kind"] for row in rows}
     assert {
@@ -539,24 +671,41 @@ def test_labeled_pairs_at_the_deny_threshold() -> None:
         "similar-company",
         "generic-only",
         "shared-city",
+        "homoglyph",
+        "zero-width",
+        "junk-tokens",
+        "inserted-words",
+        "shared-generic",
     } <= kinds
-    fixtures: dict[str, tuple[ListEntry, ListFile]] = {}
-    for path in (AI, SAMPLE):
-        entries, file = load_csl(path)
-        for e in entries:
-            fixtures.setdefault(e.name, (e, file))
-    tp = fp = fn = 0
-    wrong = []
-    for row in rows:
-        strong = pair_score(row["query"], row["listed"], fixtures) >= DENY
-        is_match = row["label"] == "match"
-        tp += strong and is_match
-        fp += strong and not is_match
-        fn += is_match and not strong
-        if strong != is_match:
-            wrong.append(f"{row['label']} {row['kind']}: {row['query']!r} / {row['listed']!r}")
-    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    precision, recall, wrong = rates(scored_pairs, DENY)
     assert precision >= 0.98 and recall >= 0.90, (precision, recall, wrong)
+
+
+def test_labeled_pairs_at_the_possible_match_threshold(scored_pairs: list[tuple[dict[str, str], float]]) -> None:
+    # below the deny bar the containment rule makes some affiliates possible matches (`Gazprombank Leasing`
+    # holds `Gazprombank`): a review, as POLICY section 8 asks, counted here as false positives
+    precision, recall, wrong = rates(scored_pairs, 0.80)
+    assert precision >= 0.92 and recall >= 0.98, (precision, recall, wrong)
+
+
+def test_adversarial_pairs_by_kind(scored_pairs: list[tuple[dict[str, str], float]]) -> None:
+    def scores(kind: str, label: str) -> dict[str, float]:
+        return {row["query"]: score for row, score in scored_pairs if row["kind"] == kind and row["label"] == label}
+
+    for kind in ("homoglyph", "zero-width"):
+        assert len(scores(kind, "match")) >= 8
+        assert {q: s for q, s in scores(kind, "match").items() if s < DENY} == {}, kind
+    for kind in ("junk-tokens", "inserted-words"):  # POLICY: at least a possible match
+        assert len(scores(kind, "match")) >= 4
+        assert {q: s for q, s in scores(kind, "match").items() if s < 0.80} == {}, kind
+    apart = {**scores("shared-generic", "nonmatch"), **scores("shared-city", "nonmatch")}
+    assert len(apart) >= 30
+    assert {q: s for q, s in apart.items() if s >= DENY} == {}
+    # two possible matches, both honest: a shared two-word trade name, and every (generic) word of SMIC's name
+    assert sorted(q for q, s in apart.items() if s >= 0.80) == [
+        "Gulf Gate Trading LLC",
+        "International Semiconductor Manufacturing Services Group",
+    ]
 
 
 # the index as a value ----------------------------------------------------------------------------------
