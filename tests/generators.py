@@ -7,8 +7,10 @@ fee bands, the dates each change took effect, license validity) and fields go mi
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections.abc import Iterator
+from decimal import Decimal, localcontext
 from typing import Any
 
 PRODUCTS = [
@@ -126,3 +128,120 @@ def generate(count: int, seed: int = 20260115) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
     for index in range(count):
         yield transaction(rng, index)
+
+
+# hostile transactions ---------------------------------------------------------------------------------
+# Values that an engine comparing floats, 64-bit integers or C strings gets wrong: decimals a hair either
+# side of each threshold of the shipped pack, the doubles nearest a threshold written out exactly, integers
+# past 2**53 and 2**63, huge and tiny magnitudes, numbers with many digits, and strings past 64 KB.
+
+TPP_THRESHOLDS = [1600, 2400, 4800, 14000, 17500, 20800, 21000, 21100]
+BANDWIDTH_THRESHOLDS = [1400, 4500, 5000, 5800, 6200, 6500]
+PD_THRESHOLDS = ["1.6", "3.2", "5.92"]
+PRICE_EDGES = ["24999.9999999999999999", "25000", "30000", "31999.995"]
+BIG_INTEGERS = [2**53 - 1, 2**53, 2**53 + 1, 2**63 - 1, 2**63, 2**63 + 1, 2**64 + 1, 10**20]
+ROUTE: dict[str, Any] = {  # the licensed H200 route to China, where the thresholds decide
+    "date": "2026-03-16",
+    "product": "H200",
+    "destination": "CN",
+    "customer": {"id": "C-ALI", "name": "Alibaba Cloud Computing Ltd.", "country": "CN"},
+    "end_use": "commercial-ai",
+    "attestations": ATTESTATIONS[:5],
+}
+
+
+def _near(rng: random.Random, edge: Decimal) -> Decimal:
+    """A non-negative number on, or a hair either side of, `edge`, in one of several hostile forms."""
+    with localcontext() as context:
+        context.prec = 200  # exact: the default 28 digits would round the hair away
+        return _near_exactly(rng, edge)
+
+
+def _near_exactly(rng: random.Random, edge: Decimal) -> Decimal:
+    form = rng.randrange(8)
+    sign = rng.choice([-1, 1])
+    if form == 0:  # 1E-1 .. 1E-40 away: equal to the edge once rounded to a double
+        return edge + sign * Decimal(1).scaleb(-rng.randrange(1, 41))
+    if form == 1:  # the double nearest the edge, every digit of it
+        return Decimal(float(edge))
+    if form == 2:  # the neighbouring double
+        return Decimal(math.nextafter(float(edge), sign * math.inf))
+    if form == 3:  # the edge itself with many trailing zeros
+        return edge.quantize(Decimal(1).scaleb(-rng.randrange(1, 30)))
+    if form == 4:  # many digits
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randrange(20, 60)))
+        return edge + sign * Decimal(f"0.{digits}").scaleb(-rng.randrange(0, 10))
+    if form == 5:
+        return Decimal(rng.choice(BIG_INTEGERS) + rng.randrange(-2, 3))
+    if form == 6:  # huge or tiny magnitudes (the contract takes numbers up to about 1E+308)
+        return Decimal(rng.randrange(1, 100)).scaleb(rng.randrange(15, 300) if sign > 0 else -rng.randrange(15, 400))
+    return edge
+
+
+def _written(rng: random.Random, value: Decimal) -> Any:
+    """A number as a JSON document may carry it: a string (plain or with an exponent) or an integer."""
+    if value == value.to_integral_value() and value < 10**30 and rng.random() < 0.3:
+        return int(value)
+    return str(value) if rng.random() < 0.3 or abs(value.adjusted()) > 60 else format(value, "f")
+
+
+def _hostile_specs(rng: random.Random, specs: dict[str, Any]) -> None:
+    if rng.random() < 0.7:
+        specs["tpp"] = _written(rng, _near(rng, Decimal(rng.choice(TPP_THRESHOLDS))))
+    if rng.random() < 0.5:
+        specs["memory_bandwidth_gbs"] = _written(rng, _near(rng, Decimal(rng.choice(BANDWIDTH_THRESHOLDS))))
+    tpp = Decimal(str(specs.get("tpp", 0)))
+    if rng.random() < 0.5 and tpp > 0:  # performance density (tpp / die area) on or a hair off an edge
+        with localcontext() as context:
+            context.prec = 60
+            area = tpp / _near(rng, Decimal(rng.choice(PD_THRESHOLDS))).max(Decimal("0.01"))
+        if area > 0:
+            specs["die_area_mm2"] = _written(rng, area)
+
+
+def _long_text(rng: random.Random, base: str) -> str:
+    """A string past durable-rules' 65,535 UTF-8 bytes, or one with characters a C string mishandles."""
+    return rng.choice(
+        [
+            "x" * 70_000,
+            "é" * 33_000,  # 66,000 bytes in 33,000 characters
+            "\U0001f680" * 17_000,
+            base + " " + "y" * 66_000,
+            base + "\x00" + "z",
+            base + "\u2028" + "\\u0000",
+        ]
+    )
+
+
+def hostile_transaction(rng: random.Random, index: int) -> dict[str, Any]:
+    """One transaction (valid per SPEC.md) with hostile numbers and, rarely, hostile strings."""
+    tx = transaction(rng, index)
+    tx["id"] = f"H-{index}"
+    if rng.random() < 0.5:
+        for name in ("ship_from", "end_user", "license_number"):
+            tx.pop(name, None)
+        tx.update(ROUTE, customer=dict(ROUTE["customer"]))
+    if rng.random() < 0.8:
+        _hostile_specs(rng, tx.setdefault("specs", {}))
+    if rng.random() < 0.15:  # a line value of at most about 1E+25, so that a 25% fee fits in 28 digits
+        tx["quantity"] = rng.choice(BIG_INTEGERS) + rng.randrange(0, 3)
+    elif rng.random() < 0.3:
+        price = _near(rng, Decimal(rng.choice(PRICE_EDGES)))
+        tx["unit_price_usd"] = _written(rng, price if price < 10**15 else Decimal(rng.choice(PRICE_EDGES)))
+    if rng.random() < 0.03:
+        tx["customer"]["name"] = _long_text(rng, tx["customer"]["name"])
+        if rng.random() < 0.5:  # the end user: the same long name, or one differing in its last character
+            name = tx["customer"]["name"]
+            tx["end_user"] = {**tx["customer"], "name": rng.choice([name, name[:-1] + "!"])}
+    if rng.random() < 0.01:
+        tx["product"] = _long_text(rng, tx.get("product", "H200"))
+    if rng.random() < 0.01:
+        tx["license_number"] = _long_text(rng, "L-2026-0001")
+    return tx
+
+
+def hostile(count: int, seed: int = 20260316) -> Iterator[dict[str, Any]]:
+    """Hostile transactions for the differential between backends; deterministic for a seed."""
+    rng = random.Random(seed)
+    for index in range(count):
+        yield hostile_transaction(rng, index)

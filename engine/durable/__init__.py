@@ -1,6 +1,7 @@
 """The `durable` backend: a pack translated to durable-rules (Rete), run in supervised worker processes.
 
 translator   compiled pack -> durable-rules rules and the flat fact of one transaction
+encoding     the fact's values as integer codes that compare exactly as the values do
 limits       what durable-rules accepts: rule and fact checks, its fixed limits
 runner       DurableRunner: rulesets in a worker process, restarted when it dies or hangs
 worker       the worker process itself (the only place durable-rules code runs)

@@ -21,6 +21,8 @@ class DurableBackend:
 
     The rules that fired (or could not be evaluated) are re-run in Python to record their conditions for
     the explanation; should the two engines ever disagree, the decision is `review` with that finding.
+    A rule reading a value the fact cannot carry exactly (see `encoding`: a failed operand, a kind its
+    comparisons do not expect) is judged in Python alone: durable-rules never saw that value.
     """
 
     name = "durable"
@@ -69,16 +71,22 @@ class DurableBackend:
         iterator = iter(txs)
         while batch := list(itertools.islice(iterator, BATCH)):
             envs = [bind(self.pack, tx) for tx in batch]
-            outcomes = self._match([self.translation.fact(env) for env in envs])
-            for tx, env, outcome in zip(batch, envs, outcomes, strict=True):
+            encoded = [self.translation.encode(env) for env in envs]
+            outcomes = self._match([fact for fact, _ in encoded])
+            for tx, env, (_, unsure), outcome in zip(batch, envs, encoded, outcomes, strict=True):
                 if isinstance(outcome, EvaluationError):
                     yield failed(self.pack, tx, str(outcome), engine="durable")
                 else:
-                    yield self._decide(tx, env, outcome)
+                    yield self._decide(tx, env, outcome, self.translation.python_rules(unsure) if unsure else set())
 
-    def _decide(self, tx: Transaction, env: Env, fired: frozenset[str]) -> Decision:
+    def _decide(self, tx: Transaction, env: Env, fired: frozenset[str], python: set[str]) -> Decision:
         verdicts: list[Verdict] = []
         for rule in self.pack.rules_on(tx.date):
+            if rule.id in python:
+                verdict = verdict_of(rule, env)
+                if verdict.value is not False:
+                    verdicts.append(verdict)
+                continue
             if f"{rule.id}#T" not in fired and (
                 f"{rule.id}#F" in fired or rule.id not in self.translation.three_valued
             ):

@@ -4,8 +4,9 @@ durable-rules 2.0.28 gives silently wrong answers on several constructs, so the 
 it does correctly and computes the rest in Python first:
 
 - Operands (names, record fields, arithmetic, function results) are computed in Python and sent as a flat
-  fact of numbers, strings and booleans; a missing operand is left out of the fact. Dates become day
-  ordinals; Decimals become floats (integral ones ints). Money never reaches the engine.
+  fact of integer codes that compare exactly as the values do (see `encoding`): no float, string or date
+  reaches the engine. A missing operand is left out of the fact; one that cannot be coded is *unsure*,
+  and the rules reading it are judged in Python.
 - Comparisons, `==`/`!=`, short `in` lists, `exists`/`missing`, `and`/`or`/`not` and derived boolean values
   (inlined) are translated. Long `in` lists (more than SHORT_LIST values), membership in a list operand and
   regular expressions are computed in Python as boolean fields: durable-rules loops forever on large `$or`
@@ -23,13 +24,12 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from engine.contract import ALWAYS_GIVEN
+from engine.durable.encoding import ONE, Domains, Encoded, Encoder
 from engine.durable.limits import MAX_ALTERNATIVES, MAX_FIELDS, MAX_GROUPS, MAX_OPERANDS, RULES_PER_RULESET
 from engine.errors import Diagnostic, PackError
 from engine.evaluation import Env
@@ -40,7 +40,6 @@ from engine.pack.model import CompiledRule, Leaf, Pack
 
 SHORT_LIST = 16
 BATCH = 500
-ONE = "_one"
 TRUE: dict[str, Any] = {ONE: 1}
 FALSE: dict[str, Any] = {ONE: 0}
 _FLIP = {
@@ -125,21 +124,6 @@ def groups(formula: Any) -> int:
     return 0
 
 
-def _engine_value(value: Any) -> Any:
-    """A Python value as the fact carries it; None when it cannot be carried."""
-    if value is MISSING or value is None:
-        return None
-    if isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dt.date):
-        return value.toordinal()
-    return True  # records and screening matches are only tested for presence
-
-
 @dataclass
 class Translation:
     """The durable rules of a pack and how to build a fact for one transaction."""
@@ -148,6 +132,8 @@ class Translation:
     three_valued: set[str] = field(default_factory=set)  # rules that can be not evaluable: they get `#F`
     operands: dict[str, tuple[str, Fn]] = field(default_factory=dict)  # text -> (field, fn)
     flags: dict[str, tuple[str, Fn]] = field(default_factory=dict)
+    uses: dict[str, set[str]] = field(default_factory=dict)  # fact key -> the rules that read it
+    encoder: Encoder | None = None
     # what each rule costs durable-rules: its `$or` branches and its distinct (field, value) equality tests
     costs: dict[str, tuple[int, frozenset[tuple[str, str]]]] = field(default_factory=dict)
 
@@ -174,16 +160,14 @@ class Translation:
             chunks.append(current)
         return chunks
 
-    def fact(self, env: Env) -> dict[str, Any]:
-        fact: dict[str, Any] = {ONE: 1}
-        for key, fn in itertools.chain(self.operands.values(), self.flags.values()):
-            try:
-                value = _engine_value(fn(env))
-            except Exception:
-                value = None
-            if value is not None:
-                fact[key] = value
-        return fact
+    def encode(self, env: Env) -> Encoded:
+        """The fact of one transaction, and the keys it cannot carry exactly (see `encoding`)."""
+        assert self.encoder is not None, "translate() builds the encoder"
+        return self.encoder.encode(env)
+
+    def python_rules(self, unsure: list[str]) -> set[str]:
+        """The rules to judge in Python because they read a key the fact does not carry exactly."""
+        return set().union(*(self.uses.get(key, ()) for key in unsure))
 
 
 class _Translator:
@@ -193,6 +177,8 @@ class _Translator:
         self.rule_id = ""
         self.inline = True
         self.may_miss = False
+        self.domains = Domains()
+        self.keys: set[str] = set()
 
     def fail(self, message: str) -> TranslationError:
         return TranslationError(message)
@@ -204,6 +190,7 @@ class _Translator:
         for inline in (True, False):
             self.inline = inline
             self.may_miss = False
+            self.keys = set()
             true, false = self.when(rule.when, iter(rule.leaves))
             size = max(groups(true), groups(false))
             if size <= MAX_GROUPS:
@@ -218,6 +205,8 @@ class _Translator:
                 f"takes {MAX_ALTERNATIVES} (it fails with error 303, or loops forever, past about 511)"
             )
         self.out.costs[rule.id] = (cost, tests)
+        for key in self.keys:
+            self.out.uses.setdefault(key, set()).add(rule.id)
         self.out.rules[f"{rule.id}#T"] = {"all": [{"m": true}]}
         if self.may_miss:  # otherwise "not true" means false, and `#F` would only cost an action per fact
             self.out.rules[f"{rule.id}#F"] = {"all": [{"m": false}]}
@@ -291,6 +280,7 @@ class _Translator:
                     f"more than {MAX_OPERANDS} operands: a durable-rules fact takes at most {MAX_FIELDS} fields"
                 )
             table[text] = (f"{prefix}{len(table)}", expr.fn)
+        self.keys.add(table[text][0])
         return table[text][0]
 
     def compare(self, op: ast.cmpop, left: Any, right: Any, parts: dict[int, Expr]) -> tuple[Formula, Formula]:
@@ -305,10 +295,12 @@ class _Translator:
             return self.compare(_FLIP[kind](), right, left, parts)
         key = self.operand(left, parts)
         guards: list[Formula] = []  # a comparison with a missing field is false in durable-rules
+        ordered = kind not in (ast.Eq, ast.NotEq)
         if rconst:
-            value: Any = _engine_value(_coerced(rexpr.constant, lexpr))
+            value: Any = self.domains.literal(key, _coerced(rexpr.constant, lexpr), ordered=ordered)
         else:
             other = self.operand(right, parts)
+            self.domains.link(key, other, ordered=ordered)
             guards = [{"$ex": {key: 1}}, {"$ex": {other: 1}}]  # a missing `$m` operand can match
             value = {"$m": other}
         return _and([*guards, self._test(kind, key, value)]), _and([*guards, self._test(_NEGATE[kind], key, value)])
@@ -326,8 +318,9 @@ class _Translator:
             members = sorted(rexpr.constant, key=str)
             self.may_miss = self.may_miss or not _never_missing(lexpr.node)
             key = self._field(lexpr, self.out.operands, "o")
-            true = _or([{key: _engine_value(m)} for m in members])
-            false = _and([{"$neq": {key: _engine_value(m)}} for m in members])
+            codes = [self.domains.literal(key, m, ordered=False) for m in members]
+            true = _or([{key: code} for code in codes])
+            false = _and([{"$neq": {key: code}} for code in codes])
         return (false, true) if negate else (true, false)
 
 
@@ -387,4 +380,7 @@ def translate(pack: Pack) -> Translation:
             )
     if diagnostics:
         raise PackError(diagnostics)
-    return translator.out
+    out = translator.out
+    out.encoder = translator.domains.encoder(out.operands.values(), out.flags.values())
+    out.rules = {rule_id: out.encoder.resolve(body) for rule_id, body in out.rules.items()}
+    return out

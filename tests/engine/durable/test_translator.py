@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import pytest
 
 import engine
 from engine.durable import DurableBackend, translate
+from engine.durable.encoding import Encoded
 from engine.durable.limits import MAX_ALTERNATIVES
 from engine.durable.translator import groups
 from engine.errors import PackError
@@ -101,15 +102,15 @@ def test_a_worker_crash_costs_only_that_transaction(shipped_pack: engine.Pack) -
 
         backend.runner.close()
         backend.runner = DurableRunner("crashy", backend.translation.rules, _allow_fault_injection=True)
-        build = backend.translation.fact
+        build = backend.translation.encode
 
-        def poisoned(env: Any) -> dict[str, Any]:
-            fact = build(env)
+        def poisoned(env: Any) -> Encoded:
+            encoded = build(env)
             if env["id"] == "T-1":
-                fact["__crash__"] = "segv"
-            return fact
+                encoded.fact["__crash__"] = "segv"
+            return encoded
 
-        backend.translation.fact = poisoned  # type: ignore[method-assign]
+        backend.translation.encode = poisoned  # type: ignore[method-assign]
         decisions = list(backend.evaluate_many(txs))
         assert [d.decision for d in decisions] == ["allow", "review", "allow"]
         assert decisions[1].findings[0].rule == "ENGINE-ERROR"
@@ -132,3 +133,29 @@ def test_make_backend_by_name(shipped_pack: engine.Pack) -> None:
         engine.make_backend(shipped_pack, "quantum")
     native = engine.make_backend(shipped_pack)
     assert native.evaluate(engine.parse_transaction(tx())).decision == "allow"
+
+
+def test_rules_and_facts_carry_only_integer_codes(shipped_pack: engine.Pack) -> None:
+    """No float, string or date reaches durable-rules: nothing it could round, truncate or mis-parse."""
+    from engine.evaluation import bind
+    from tests.generators import hostile
+
+    def literals(formula: Any) -> Iterator[Any]:
+        if isinstance(formula, dict):
+            for key, value in formula.items():
+                if key != "$m":
+                    yield from literals(value)
+        elif isinstance(formula, list):
+            for item in formula:
+                yield from literals(item)
+        else:
+            yield formula
+
+    translation = translate(shipped_pack)
+    assert {type(v) for v in literals(translation.rules)} <= {int, bool}
+    kinds = set()
+    for data in hostile(200):
+        fact, unsure = translation.encode(bind(shipped_pack, engine.parse_transaction(data)))
+        kinds |= {type(v) for v in fact.values()}
+        assert unsure == []
+    assert kinds == {int, bool}
