@@ -37,7 +37,7 @@ MAX_MEASURE = 10**9
 MAX_NAME = 500  # a party name (POLICY: names longer than 500 characters are invalid input)
 MAX_IDENTIFIER = 200  # ids, products, license numbers, attestations
 MAX_ATTESTATIONS = 50
-MAX_NUMBER_TEXT = 50  # characters of a number written as text
+MAX_NUMBER_TEXT = 100  # characters of a number written as text
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WHOLE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)")

@@ -138,7 +138,7 @@ def test_make_backend_by_name(shipped_pack: engine.Pack) -> None:
 def test_rules_and_facts_carry_only_integer_codes(shipped_pack: engine.Pack) -> None:
     """No float, string or date reaches durable-rules: nothing it could round, truncate or mis-parse."""
     from engine.evaluation import bind
-    from tests.generators import hostile
+    from tests.generators import as_transaction, hostile
 
     def literals(formula: Any) -> Iterator[Any]:
         if isinstance(formula, dict):
@@ -155,7 +155,7 @@ def test_rules_and_facts_carry_only_integer_codes(shipped_pack: engine.Pack) -> 
     assert {type(v) for v in literals(translation.rules)} <= {int, bool}
     kinds = set()
     for data in hostile(200):
-        fact, unsure = translation.encode(bind(shipped_pack, engine.parse_transaction(data)))
+        fact, unsure = translation.encode(bind(shipped_pack, as_transaction(data)))
         kinds |= {type(v) for v in fact.values()}
         assert unsure == []
     assert kinds == {int, bool}
