@@ -246,25 +246,26 @@ def line_of(data: Any, loc: Sequence[str | int]) -> int | None:
     return line
 
 
-def key_column(data: Any, loc: Sequence[str | int]) -> int | None:
-    """The 1-based column of the key at `loc`, when `loc` ends at a key of a mapping."""
+def value_at(data: Any, loc: Sequence[str | int]) -> Any:
+    """The loaded value at `loc`, or None when there is none."""
     node = data
-    for part in loc[:-1]:
+    for part in loc:
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):
             return None
+    return node
+
+
+def key_column(data: Any, loc: Sequence[str | int]) -> int | None:
+    """The 1-based column of the key at `loc`, when `loc` ends at a key of a mapping."""
+    node = value_at(data, loc[:-1])
     return node.key_columns.get(loc[-1]) if isinstance(node, LineDict) and loc else None
 
 
 def mark_of(data: Any, loc: Sequence[str | int]) -> Mark | None:
     """Where the scalar at `loc` starts (line, column, style), or None when `loc` is not a scalar."""
-    node = data
-    for part in loc[:-1]:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return None
+    node = value_at(data, loc[:-1])
     last = loc[-1] if loc else None
     if isinstance(node, LineDict):
         return node.value_marks.get(last)

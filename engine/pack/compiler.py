@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.contract.yamlfile import line_of, mark_of
+from engine.contract.yamlfile import line_of, mark_of, value_at
 from engine.errors import Diagnostic, PackError
 from engine.language import BUILTINS, ExprError, Fn, Function, compile_expr
 from engine.language.values import NUMBER, STRING, Type
@@ -78,7 +78,7 @@ class CompileState:
         line = line_of(site.raw, site.loc)
         column = end = None
         mark = mark_of(site.raw, site.loc)
-        text = _value_at(site.raw, site.loc)
+        text = value_at(site.raw, site.loc)
         if mark is not None:
             line, column = mark[0], mark[1]
             if exc.span is not None and isinstance(text, str):
@@ -325,16 +325,6 @@ def _date_or_none(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         return None
-
-
-def _value_at(raw: Any, loc: tuple[Any, ...]) -> Any:
-    node = raw
-    for part in loc:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return node
 
 
 def _locate(

@@ -13,16 +13,9 @@ import engine
 from engine.durable.translator import translate
 from engine.errors import CODES, Diagnostic, PackError
 from engine.tester import check_cases, load_cases
+from tests.engine.pack.test_compiler import RULE as ONE_RULE
 
-RULE = """\
-rules:
-  - id: R1
-    title: a rule
-    effect: deny
-    when: {when}
-    message: "{message}"
-    cite: c
-"""
+RULE = ONE_RULE.replace('message: "m"', 'message: "{message}"')
 
 
 def diagnose(write_pack: Callable[..., Path], rules: dict[str, str] | None = None, **kwargs: object) -> Diagnostic:
