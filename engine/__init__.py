@@ -5,7 +5,9 @@ The embedding API (the CLI and the HTTP API use only these names):
     pack = load_pack("rules/us-ai-chips")          # compile once (PackError lists every problem)
     tx = parse_transaction({...})                   # InvalidTransaction names every bad field
     decision = evaluate(pack, tx)                   # pure: no IO, no clock
-    decision = check(pack, {...})                   # parse + evaluate + stamp with an id and time
+    tx = validate(pack, {...})                      # ... and the pack's vocabularies
+    decision = check(pack, {...})                   # validate + evaluate + stamp with an id and time
+    decision = check(pack, {...}, facts=provider)   # external facts (e.g. license usage) from the caller
     for d in evaluate_many(pack, txs): ...
     backend = make_backend(pack, "durable")         # the same Decisions from durable-rules
 """
@@ -31,7 +33,7 @@ from engine.errors import (
     ScreeningListError,
     UsageError,
 )
-from engine.evaluation import evaluate
+from engine.evaluation import FactProvider, InMemoryFacts, evaluate
 from engine.pack import Pack, compile_pack
 
 __all__ = [
@@ -42,8 +44,10 @@ __all__ = [
     "Decision",
     "Diagnostic",
     "EvaluationError",
+    "FactProvider",
     "FieldError",
     "Finding",
+    "InMemoryFacts",
     "InvalidTransaction",
     "NativeBackend",
     "Pack",
@@ -60,6 +64,7 @@ __all__ = [
     "money",
     "parse_transaction",
     "stamp",
+    "validate",
 ]
 
 Clock = Callable[[], dt.datetime]
@@ -84,17 +89,29 @@ def stamp(decision: Decision, clock: Clock | None = None) -> Decision:
     return decision.stamped(uuid.uuid4().hex, now.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
 
 
-def check(pack: Pack, data: Any, *, backend: Backend | None = None, clock: Clock | None = None) -> Decision:
-    """Validate one transaction (a mapping or a Transaction), judge it, and stamp the decision."""
-    tx = parse_transaction(data)
-    decision = backend.evaluate(tx) if backend is not None else evaluate(pack, tx)
+def validate(pack: Pack, data: Any, source: str | None = None) -> Transaction:
+    """A transaction valid under the input contract and the pack's vocabularies; InvalidTransaction names every
+    field that is not."""
+    return pack.transaction(data, source)
+
+
+def check(
+    pack: Pack, data: Any, *, backend: Backend | None = None, clock: Clock | None = None,
+    facts: FactProvider | None = None,
+) -> Decision:  # fmt: skip
+    """Validate one transaction (a mapping or a Transaction), judge it (with the caller's external `facts`),
+    and stamp the decision."""
+    tx = validate(pack, data)
+    decision = backend.evaluate(tx, facts) if backend is not None else evaluate(pack, tx, facts)
     return stamp(decision, clock)
 
 
-def evaluate_many(pack: Pack, transactions: Iterable[Transaction]) -> Iterator[Decision]:
-    """Judge many valid transactions with the native backend."""
+def evaluate_many(
+    pack: Pack, transactions: Iterable[Transaction], facts: FactProvider | None = None
+) -> Iterator[Decision]:
+    """Judge many valid transactions with the native backend, in turn."""
     for tx in transactions:
-        yield evaluate(pack, tx)
+        yield evaluate(pack, tx, facts)
 
 
 def _utcnow() -> dt.datetime:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.contract import Decision, money, parse_transaction
+from engine.contract import Decision, money
 from engine.contract.yamlfile import YamlError, line_of, load_yaml_file, yaml_diagnostic
 from engine.errors import Diagnostic, InvalidTransaction, PackError
 from engine.evaluation import Backend, NativeBackend
@@ -149,7 +149,7 @@ def check_cases(pack: Pack, cases: list[LoadedCase]) -> list[Diagnostic]:
                     )
                 )  # fmt: skip
         try:
-            parse_transaction(loaded.transaction)
+            pack.transaction(loaded.transaction)
         except InvalidTransaction as exc:
             for error in exc.errors:
                 diagnostics.append(
@@ -188,7 +188,7 @@ def run_cases(pack: Pack, cases: list[LoadedCase], backend: Backend | None = Non
     for loaded in cases:
         expect = loaded.case.expect
         try:
-            tx = parse_transaction(loaded.transaction)
+            tx = pack.transaction(loaded.transaction)
         except InvalidTransaction as exc:
             report.results.append(CaseResult(loaded.file, loaded.line, loaded.case.name, (str(exc),), None))
             continue

@@ -8,18 +8,20 @@ differ from POLICY is kept out of the comparison only through `KNOWN_DIFFERENCES
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import engine
-from engine.screening import ScreeningIndex
+from engine.screening import ScreeningIndex, name_similarity
 from tests import generators, oracle_transactions
 from tests.conftest import tx as worked_tx
 from tests.policy_oracle import ATTESTATIONS, decide, item_class_unsettled, licensed
@@ -47,6 +49,20 @@ def _unsettled_licensed_allow(tx: dict[str, Any], pack: Answer, oracle: Answer) 
     return pack[0] == "review" and oracle[0] == "allow" and item_class_unsettled(tx) and licensed(tx)
 
 
+def _id_name_disagreement(tx: dict[str, Any], pack: Answer, oracle: Answer) -> bool:
+    customer = tx.get("customer") or {}
+    registered = _registered_names().get(customer.get("id"))
+    if pack[0] != "review" or oracle[0] != "allow" or registered is None:
+        return False
+    return name_similarity(str(customer.get("name", "")), registered) < Decimal("0.92")
+
+
+@cache
+def _registered_names() -> dict[str, str]:
+    with (DATA / "vetted_customers.csv").open(encoding="utf-8") as handle:
+        return {row["customer_id"]: row["name"] for row in csv.DictReader(handle)}
+
+
 KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
     "unsettled-licensed-allow": KnownDifference(
         reason=(
@@ -58,6 +74,14 @@ KNOWN_DIFFERENCES: dict[str, KnownDifference] = {
             "decision') and allows. The difference errs toward review, never toward allow"
         ),
         applies=_unsettled_licensed_allow,
+    ),
+    "id-name-disagreement": KnownDifference(
+        reason=(
+            "the oracle predates the license register's id/name rule (a customer id of a license holder with the "
+            "name of another party is reviewed): it allows where the pack holds such a line for review. The "
+            "difference errs toward review, never toward allow"
+        ),
+        applies=_id_name_disagreement,
     ),
 }
 

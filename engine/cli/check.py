@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +86,14 @@ def check(files: tuple[str, ...], as_json: bool, pack_dir: Path | None, engine_n
     pack = open_pack(pack_dir)
     output = JsonOutput()
     status = EXIT_ALLOW
+    tally: dict[str, int] = {}
+    fees = Decimal("0.00")
+    invalid = 0
 
     def error(where: str, code: str, message: str, details: list[dict[str, Any]] | None = None) -> None:
-        nonlocal status
+        nonlocal status, invalid
         status = worst(status, EXIT_INVALID)
+        invalid += 1
         if as_json:
             output.add({"error": {"code": code, "message": f"{where}: {message}", "details": details or []}})
         else:
@@ -114,6 +119,8 @@ def check(files: tuple[str, ...], as_json: bool, pack_dir: Path | None, engine_n
                     continue
                 except ClearanceError as exc:
                     fail(f"{where}: {exc}")
+                tally[decision.decision] = tally.get(decision.decision, 0) + 1
+                fees += decision.fee_usd
                 if as_json:
                     output.add(decision.as_dict())
                 else:
@@ -121,6 +128,8 @@ def check(files: tuple[str, ...], as_json: bool, pack_dir: Path | None, engine_n
                 status = worst(status, EXIT_FOR[decision.decision])
     if as_json:
         output.close()
+    elif sum(tally.values()) + invalid > 1:
+        click.echo(render_tally(tally, fees, invalid))
     sys.exit(status)
 
 
@@ -129,15 +138,20 @@ def worst(a: int, b: int) -> int:
 
 
 def render_decision(decision: Decision) -> str:
+    """A decision as text: the header (with its id), each finding with its citation and the values it read,
+    then the explanation, where each finding's message is said once."""
     ruleset = decision.ruleset
     fee = f"fee {money_text(decision.fee_usd)}" if decision.decision == "allow" else "no fee"
+    stamp = f"  [{decision.decision_id}]" if decision.decision_id else ""
     lines = [
         f"{decision.transaction_id}: {decision.decision.upper()}  {fee}  "
-        f"({ruleset['pack']} {ruleset['version']}, {ruleset['digest'][:15]})"
+        f"({ruleset['pack']} {ruleset['version']}, {ruleset['digest'][:15]}){stamp}"
     ]
     for finding in decision.findings:
         lines.append(f"  {finding.effect:<6} {finding.rule}: {finding.title}")
-        lines.extend(textwrap.wrap(finding.message, 100, initial_indent="         ", subsequent_indent="         "))
+        if finding.reason is not None:
+            lines.extend(textwrap.wrap(f"could not be evaluated: {finding.reason}", 100, initial_indent=" " * 9,
+                                       subsequent_indent=" " * 9))  # fmt: skip
         lines.append(f"         cite: {finding.cite}")
         for cond in finding.conditions:
             verdict = {True: "true", False: "false", None: "missing"}[cond.result]
@@ -147,3 +161,11 @@ def render_decision(decision: Decision) -> str:
     lines.extend(textwrap.wrap(decision.explanation, 100, initial_indent="  ", subsequent_indent="  "))
     lines.append("")
     return "\n".join(printable(line) for line in lines)
+
+
+def render_tally(tally: dict[str, int], fees: Decimal, invalid: int) -> str:
+    """The day's work in one line: counts by decision, invalid inputs, and the fees owed."""
+    counts = ", ".join(f"{tally.get(outcome, 0)} {outcome}" for outcome in ("allow", "deny", "review"))
+    judged = sum(tally.values())
+    extra = f", {invalid} invalid" if invalid else ""
+    return f"{judged} decision{'s' if judged != 1 else ''}: {counts}{extra}; fees owed {money_text(fees)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -71,6 +71,8 @@ class Decision:
     fee_if_allowed: Decimal
     decision_id: str | None = None
     evaluated_at: str | None = None
+    classification: dict[str, Any] = field(default_factory=dict)
+    accruals: tuple[dict[str, Any], ...] = ()
 
     @property
     def rules(self) -> list[str]:
@@ -95,6 +97,11 @@ class Decision:
             "fee_if_allowed_usd": money(self.fee_if_allowed),
             "decision_id": self.decision_id,
             "evaluated_at": self.evaluated_at,
+            "classification": dict(self.classification),
+            "accruals": [
+                {"fact": a["fact"], "key": a["key"], "amounts": {k: str(v) for k, v in a["amounts"].items()}}
+                for a in self.accruals
+            ],
         }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 Kind = str  # a rule-language type name: "string", "number", "bool", "date" or "list"
 
@@ -30,10 +31,20 @@ class Field:
     csv: str | None = None
     doc: str = ""
     fallback: str | None = None
+    derived: bool = False  # computed from the transaction, not one of its attributes
 
     @property
     def path(self) -> tuple[str, ...]:
         return tuple(self.name.split("."))
+
+    def read(self, tx: Any) -> Any:
+        """This field's value in a validated Transaction (None when absent; the fallback party's when set)."""
+        value: Any = tx
+        for part in self.path[:-1]:
+            value = getattr(value, part, None) or (getattr(tx, self.fallback) if self.fallback else None)
+            if value is None:
+                return None
+        return getattr(value, self.path[-1], None)
 
 
 PARTY_ATTRIBUTES = (
@@ -76,6 +87,14 @@ FIELDS: tuple[Field, ...] = (  # in the order of the CSV columns
     Field("license_number", "string", False, "license_number", "a license the exporter holds"),
     Field("attestations", "list", True, "attestations", "the exporter's attestations; CSV: `;`-separated"),
     *(Field(f"specs.{attr}", kind, False, attr, doc) for attr, kind, doc in SPEC_ATTRIBUTES),
+    Field(
+        "assumed",
+        "list",
+        True,
+        None,
+        "the fields the contract defaulted because they were not given (`ship_from`)",
+        derived=True,
+    ),
 )
 BY_NAME: Mapping[str, Field] = {f.name: f for f in FIELDS}
 ALWAYS_GIVEN: frozenset[str] = frozenset(f.name for f in FIELDS if f.always_given)

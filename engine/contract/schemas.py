@@ -48,6 +48,15 @@ class RulesetJSON(TypedDict):
     digest: str
 
 
+class AccrualJSON(TypedDict):
+    """What an allowed decision adds to an external fact (amounts as decimal strings)."""
+
+    __pydantic_config__ = _STRICT  # type: ignore[misc]
+    fact: str
+    key: Any
+    amounts: dict[str, str]
+
+
 class DecisionJSON(TypedDict):
     """A decision as `Decision.as_dict()` and the JSON outputs give it."""
 
@@ -62,6 +71,8 @@ class DecisionJSON(TypedDict):
     fee_if_allowed_usd: Money
     decision_id: str | None
     evaluated_at: str | None
+    classification: dict[str, Any]
+    accruals: list[AccrualJSON]
 
 
 def transaction_schema() -> dict[str, Any]:

@@ -11,7 +11,7 @@ from engine.contract import Decision, Transaction
 from engine.durable.runner import DurableRunner
 from engine.durable.translator import BATCH, translate
 from engine.errors import EvaluationError
-from engine.evaluation import Env, Verdict, bind, decide, failed, verdict_of
+from engine.evaluation import Env, FactProvider, Verdict, bind, decide, failed, verdict_of
 from engine.language.values import MISSING
 from engine.pack.model import Pack
 
@@ -64,13 +64,16 @@ class DurableBackend:
                 joined[index] = outcome if isinstance(outcome, EvaluationError) else current | outcome
         return joined
 
-    def evaluate(self, tx: Transaction) -> Decision:
-        return next(iter(self.evaluate_many([tx])))
+    def evaluate(self, tx: Transaction, facts: FactProvider | None = None) -> Decision:
+        return next(iter(self.evaluate_many([tx], facts)))
 
-    def evaluate_many(self, txs: Iterable[Transaction]) -> Iterator[Decision]:
+    def evaluate_many(self, txs: Iterable[Transaction], facts: FactProvider | None = None) -> Iterator[Decision]:
+        """Decisions in batches for the worker; one at a time when external facts accrue, so that a provider
+        that records each allowed decision is read by the next transaction as the native backend reads it."""
         iterator = iter(txs)
-        while batch := list(itertools.islice(iterator, BATCH)):
-            envs = [bind(self.pack, tx) for tx in batch]
+        size = 1 if facts is not None and self.pack.accruals else BATCH
+        while batch := list(itertools.islice(iterator, size)):
+            envs = [bind(self.pack, tx, facts) for tx in batch]
             encoded = [self.translation.encode(env) for env in envs]
             outcomes = self._match([fact for fact, _ in encoded])
             for tx, env, (_, unsure), outcome in zip(batch, envs, encoded, outcomes, strict=True):

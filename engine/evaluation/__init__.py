@@ -7,13 +7,15 @@ backends   the Backend protocol and the native backend
 """
 
 from engine.evaluation.backends import Backend, NativeBackend
-from engine.evaluation.facts import Env, Trace, bind, transaction_facts
+from engine.evaluation.facts import Env, FactProvider, InMemoryFacts, Trace, bind, transaction_facts
 from engine.evaluation.kernel import ZERO, Verdict, decide, evaluate, failed, verdict_of
 
 __all__ = [
     "ZERO",
     "Backend",
     "Env",
+    "FactProvider",
+    "InMemoryFacts",
     "NativeBackend",
     "Trace",
     "Verdict",

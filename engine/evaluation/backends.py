@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from engine.contract import Decision, Transaction
+from engine.evaluation.facts import FactProvider
 from engine.evaluation.kernel import evaluate
 from engine.pack.model import Pack
 
@@ -13,9 +14,9 @@ from engine.pack.model import Pack
 class Backend(Protocol):
     pack: Pack
 
-    def evaluate(self, tx: Transaction) -> Decision: ...
+    def evaluate(self, tx: Transaction, facts: FactProvider | None = None) -> Decision: ...
 
-    def evaluate_many(self, txs: Iterable[Transaction]) -> Iterator[Decision]: ...
+    def evaluate_many(self, txs: Iterable[Transaction], facts: FactProvider | None = None) -> Iterator[Decision]: ...
 
     def close(self) -> None: ...
 
@@ -28,13 +29,14 @@ class NativeBackend:
     def __init__(self, pack: Pack):
         self.pack = pack
 
-    def evaluate(self, tx: Transaction) -> Decision:
-        return evaluate(self.pack, tx)
+    def evaluate(self, tx: Transaction, facts: FactProvider | None = None) -> Decision:
+        return evaluate(self.pack, tx, facts)
 
-    def evaluate_many(self, txs: Iterable[Transaction]) -> Iterator[Decision]:
+    def evaluate_many(self, txs: Iterable[Transaction], facts: FactProvider | None = None) -> Iterator[Decision]:
+        """Each in turn: a provider that records what each allowed decision accrues sees the earlier ones."""
         pack = self.pack
         for tx in txs:
-            yield evaluate(pack, tx)
+            yield evaluate(pack, tx, facts)
 
     def close(self) -> None:
         pass

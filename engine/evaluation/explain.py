@@ -8,13 +8,23 @@ from engine.contract import Finding, Transaction, money_text
 from engine.pack.model import Pack
 
 
-def explain(pack: Pack, tx: Transaction, outcome: str, findings: list[Finding], fee: Decimal) -> str:
+def explain(
+    pack: Pack, tx: Transaction, outcome: str, findings: list[Finding], fee: Decimal, classification: str | None = None
+) -> str:
     """One paragraph a compliance officer can read."""
     what = tx.product or "an unnamed item"
+    origin = tx.ship_from if "ship_from" in tx.model_fields_set else f"{tx.ship_from} (assumed: not given)"
+    if pack.law_as_of is not None and tx.date > pack.law_as_of:
+        under = f"the rules of {pack.name} {pack.version} as known on {pack.law_as_of.isoformat()}"
+        under += " (the latest law this pack knows)"
+    else:
+        under = f"the rules of {pack.name} {pack.version} in force on that date"
     sentences = [
-        f"{outcome.upper()}: {tx.quantity:,} x {what} from {tx.ship_from} to {tx.destination} on "
-        f"{tx.date.isoformat()}, judged under the rules of {pack.name} {pack.version} in force on that date."
+        f"{outcome.upper()}: {tx.quantity:,} x {what} from {origin} to {tx.destination} on "
+        f"{tx.date.isoformat()}, judged under {under}."
     ]
+    if classification:
+        sentences.append(f"Classification: {classification.rstrip('.')}.")
     evaluable = [f for f in findings if f.reason is None]
     deciding = [f for f in evaluable if f.effect == outcome or (outcome == "allow" and f.effect == "fee")]
     if outcome == "deny":
@@ -23,8 +33,8 @@ def explain(pack: Pack, tx: Transaction, outcome: str, findings: list[Finding], 
         sentences.append(_reasons("A person must decide because", deciding))
     elif outcome == "allow" and deciding:
         sentences.append(_reasons("Allowed:", deciding))
-    elif outcome != "review":
-        sentences.append(f"No rule in force applies; the pack's default outcome is {pack.default}.")
+    elif not findings:
+        sentences.append(f"No rule decides this transaction; the pack's default outcome is {pack.default}.")
     unknown: dict[str, list[str]] = {}
     for f in findings:
         if f.reason is not None:

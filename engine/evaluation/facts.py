@@ -3,8 +3,8 @@ computed on first use, and the trace that records what each condition gave."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from engine.contract import FIELDS, Transaction
 from engine.language.values import MISSING
@@ -24,6 +24,8 @@ def _facts_source() -> str:
         lines.append(f"    {parent} = tx.{parent}" + (f" or tx.{fallback}" if fallback else ""))
     lines.append("    return {")
     for f in FIELDS:
+        if f.derived:
+            continue
         owner = f.path[0] if len(f.path) == 2 else "tx"
         read = f"{owner}.{f.path[-1]}"
         optional_owner = owner != "tx" and not Transaction.model_fields[owner].is_required() and not f.fallback
@@ -35,12 +37,15 @@ def _facts_source() -> str:
             guard = f"{owner} is None or " if optional_owner else ""
             value = f"MISSING if {guard}(_v := {read}) is None else _v"
         lines.append(f"        {f.name!r}: {value},")
+    assumable = tuple(name for name, info in Transaction.model_fields.items() if info.default not in (None, ()))
+    lines.append(f"        'assumed': frozenset(ASSUMABLE.difference(tx.model_fields_set)),  # {assumable}")
     lines.append("    }")
     return "\n".join(lines) + "\n"
 
 
 def _compile_facts() -> Callable[[Transaction], dict[str, Any]]:
-    namespace: dict[str, Any] = {"MISSING": MISSING}
+    assumable = frozenset(name for name, info in Transaction.model_fields.items() if info.default not in (None, ()))
+    namespace: dict[str, Any] = {"MISSING": MISSING, "ASSUMABLE": assumable}
     exec(compile(_facts_source(), "<transaction_facts>", "exec"), namespace)
     function: Callable[[Transaction], dict[str, Any]] = namespace["transaction_facts"]
     function.__doc__ = "The transaction as flat named facts (`customer.name`, `specs.tpp`); absent fields are MISSING."
@@ -57,13 +62,47 @@ def new_trace(slots: int) -> Trace:
     return [UNSET] * slots
 
 
+class FactProvider(Protocol):
+    """Where a pack's external facts come from (the decision log, the earlier rows of a batch, a test)."""
+
+    def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
+        """The fact `name` for `key` (its fields by name), or None when there is none."""
+        ...
+
+
+class InMemoryFacts:
+    """External facts held in memory: `add` what each allowed decision accrues, `fact` reads the totals."""
+
+    def __init__(self, facts: Mapping[str, Mapping[Any, Mapping[str, Any]]] | None = None):
+        self.facts: dict[str, dict[Any, dict[str, Any]]] = {
+            name: {key: dict(fields) for key, fields in by_key.items()} for name, by_key in (facts or {}).items()
+        }
+
+    def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
+        return self.facts.get(name, {}).get(key)
+
+    def add(self, name: str, key: Any, amounts: Mapping[str, Any]) -> None:
+        totals = self.facts.setdefault(name, {}).setdefault(key, {})
+        for field, amount in amounts.items():
+            totals[field] = totals.get(field, 0) + amount
+
+    def record(self, decision: Any) -> None:
+        """Add what an allowed decision accrues (its `accruals`)."""
+        for accrual in decision.accruals:
+            self.add(accrual["fact"], accrual["key"], accrual["amounts"])
+
+
 class Env(dict[str, Any]):
     """Named facts: transaction fields, then derived values computed on first use; `trace` records the
-    conditions. One Env serves one evaluation and is never shared."""
+    conditions; `provider` gives the pack's external facts. One Env serves one evaluation, never shared."""
 
-    __slots__ = ("derive", "trace")
+    __slots__ = ("derive", "provider", "trace")
     derive: dict[str, Any]
     trace: Trace
+    provider: FactProvider | None
+
+    def external(self, name: str, key: Any) -> Mapping[str, Any] | None:
+        return None if self.provider is None else self.provider.fact(name, key)
 
     def __missing__(self, key: str) -> Any:
         value = self.derive[key](self)
@@ -74,9 +113,10 @@ class Env(dict[str, Any]):
 transaction_facts = _compile_facts()
 
 
-def bind(pack: Pack, tx: Transaction) -> Env:
-    """The facts of `tx` for evaluating `pack`: the first step of every backend."""
+def bind(pack: Pack, tx: Transaction, facts: FactProvider | None = None) -> Env:
+    """The facts of `tx` for evaluating `pack` (with the caller's external `facts`): every backend's first step."""
     env = Env(transaction_facts(tx))
     env.derive = pack.derive
     env.trace = new_trace(pack.leaf_count)
+    env.provider = facts
     return env

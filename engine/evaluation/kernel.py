@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from engine.contract import ConditionResult, Decision, Finding, Transaction
 from engine.contract.decision import CENT
 from engine.evaluation.explain import explain
-from engine.evaluation.facts import UNSET, Env, bind
+from engine.evaluation.facts import UNSET, Env, FactProvider, bind
 from engine.language.values import MISSING, to_json
 from engine.pack.model import CompiledRule, Pack
 
@@ -36,9 +36,10 @@ class Verdict(NamedTuple):
     error: str | None = None
 
 
-def evaluate(pack: Pack, tx: Transaction) -> Decision:
-    """Judge one valid transaction under the rules of `pack` in force on its date."""
-    env = bind(pack, tx)
+def evaluate(pack: Pack, tx: Transaction, facts: FactProvider | None = None) -> Decision:
+    """Judge one valid transaction under the rules of `pack` in force on its date; `facts` provides the
+    pack's external facts (none: zeros, and rules can say so)."""
+    env = bind(pack, tx, facts)
     verdicts: list[Verdict] = []
     trace = env.trace
     for rule in pack.rules_on(tx.date):
@@ -77,7 +78,7 @@ def _error(exc: Exception) -> str:
 def decide(pack: Pack, tx: Transaction, env: Env, verdicts: Iterable[Verdict]) -> Decision:
     """Turn the rules that fired (True) or could not be evaluated (MISSING) into a Decision."""
     findings = [_finding(pack, verdict, env) for verdict in verdicts]
-    return _decision(pack, tx, findings)
+    return _decision(pack, tx, findings, env)
 
 
 def failed(pack: Pack, tx: Transaction, message: str, *, engine: str = "native") -> Decision:
@@ -93,10 +94,10 @@ def failed(pack: Pack, tx: Transaction, message: str, *, engine: str = "native")
         rule_effect="review",
         reason=message,
     )
-    return _decision(pack, tx, [finding])
+    return _decision(pack, tx, [finding], None)
 
 
-def _decision(pack: Pack, tx: Transaction, findings: list[Finding]) -> Decision:
+def _decision(pack: Pack, tx: Transaction, findings: list[Finding], env: Env | None) -> Decision:
     effects = {f.effect for f in findings}
     if "deny" in effects:
         outcome = "deny"
@@ -107,16 +108,56 @@ def _decision(pack: Pack, tx: Transaction, findings: list[Finding]) -> Decision:
     else:
         outcome = pack.default
     fee = sum((f.fee_usd for f in findings if f.fee_usd is not None), ZERO)
+    summary, classification = _classification(pack, env)
     return Decision(
         transaction_id=tx.id,
         decision=outcome,
         fee_usd=fee if outcome == "allow" else ZERO,
         ruleset=pack.ruleset,
         findings=tuple(findings),
-        explanation=explain(pack, tx, outcome, findings, fee),
+        explanation=explain(pack, tx, outcome, findings, fee, summary),
         date=tx.date,
         fee_if_allowed=fee,
+        classification=classification,
+        accruals=_accruals(pack, env) if outcome == "allow" else (),
     )
+
+
+def _classification(pack: Pack, env: Env | None) -> tuple[str | None, dict[str, Any]]:
+    """The classification the pack reports for every decision: its summary in words, and its fields."""
+    spec = pack.classification
+    if spec is None or env is None:
+        return None, {}
+    try:
+        summary = spec.summary(env)
+    except Exception:
+        summary = MISSING
+    fields: dict[str, Any] = {}
+    for name, fn in spec.fields:
+        try:
+            value = fn(env)
+        except Exception:
+            continue
+        if value is not MISSING and value is not None:
+            fields[name] = to_json(value)
+    return (None if summary is MISSING or summary is None else str(summary)), fields
+
+
+def _accruals(pack: Pack, env: Env | None) -> tuple[dict[str, Any], ...]:
+    """What an allowed decision adds to each external fact that accrues (a key that is missing adds nothing)."""
+    if env is None:
+        return ()
+    out = []
+    for accrual in pack.accruals:
+        try:
+            key = accrual.key(env)
+            amounts = {field: fn(env) for field, fn in accrual.amounts}
+        except Exception:
+            continue
+        if key is MISSING or key is None or any(v is MISSING for v in amounts.values()):
+            continue
+        out.append({"fact": accrual.fact, "key": key, "amounts": amounts})
+    return tuple(out)
 
 
 def _finding(pack: Pack, verdict: Verdict, env: Env) -> Finding:

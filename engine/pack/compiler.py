@@ -2,11 +2,12 @@
 
     load_manifest    pack.yaml, validated
     load_tables      reference tables (CSV rows, YAML sets)
-    load_lists       denied-party lists, and the functions they add (`screen`)
+    load_lists       denied-party lists, and the functions they and the pack's external facts add
     load_rule_files  rules/*.yaml, validated against the file format
     resolve          names: transaction fields, values, tables; duplicate names and rule ids
     order_values     values compiled in dependency order; cycles reported
     compile_rules    conditions, message templates, fees
+    compile_reports  what every decision reports (classification) and accrues (external facts)
     plan             the pack: rules by date, digest
 
 A pack with any error never loads partially: `compile_pack` either returns a whole Pack or raises
@@ -16,6 +17,7 @@ fatal problem (no manifest) does not run. A new check is a new stage.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,15 +27,16 @@ from typing import Any
 from engine.contract.yamlfile import line_of, mark_of
 from engine.errors import Diagnostic, PackError
 from engine.language import BUILTINS, ExprError, Fn, Function, compile_expr
-from engine.language.values import NUMBER
+from engine.language.values import NUMBER, STRING, Type
 from engine.pack.conditions import ConditionCompiler
+from engine.pack.external import external_functions
 from engine.pack.loader import MANIFEST, SpecFile, glob_files, pack_digest, read_lists, read_spec
-from engine.pack.model import CompiledRule, Pack, ValueDef
+from engine.pack.model import Accrual, CompiledRule, Pack, Reported, ValueDef
 from engine.pack.names import Names, Site
 from engine.pack.spec import Effective, Manifest, RuleFile, RuleSpec
 from engine.pack.tables import Table, load_table
 from engine.pack.templates import compile_template
-from engine.screening import ScreeningIndex, screen_function
+from engine.screening import ScreeningIndex, name_score_function, screen_function
 
 
 @dataclass
@@ -55,6 +58,7 @@ class CompileState:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     fatal: bool = False
     manifest: Manifest | None = None
+    manifest_raw: Any = None
     tables: dict[str, Table] = field(default_factory=dict)
     screening: ScreeningIndex | None = None
     functions: dict[str, Function] = field(default_factory=lambda: dict(BUILTINS))
@@ -64,6 +68,8 @@ class CompileState:
     values: dict[str, ValueDef] = field(default_factory=dict)
     rule_sites: list[tuple[RuleFileData, int, RuleSpec]] = field(default_factory=list)
     rules: list[CompiledRule] = field(default_factory=list)
+    classification: Reported | None = None
+    accruals: list[Accrual] = field(default_factory=list)
     leaf_count: int = 0
     pack: Pack | None = None
 
@@ -100,6 +106,9 @@ def load_manifest(state: CompileState) -> None:
         return
     read = read_spec(Manifest, path, MANIFEST, state.diagnostics)
     state.manifest = read.spec if read is not None else None
+    state.manifest_raw = read.raw if read is not None else None
+    if read is not None:
+        state.sources[MANIFEST] = read.lines
     state.fatal = state.manifest is None
 
 
@@ -114,8 +123,10 @@ def load_tables(state: CompileState) -> None:
 def load_lists(state: CompileState) -> None:
     assert state.manifest is not None
     state.screening = read_lists(state.manifest, state.root, state.diagnostics)
-    screen = screen_function(state.screening)
-    state.functions[screen.name] = screen
+    for function in (screen_function(state.screening), name_score_function()):
+        state.functions[function.name] = function
+    if state.manifest.facts:
+        state.functions.update(external_functions(state.manifest.facts))
 
 
 def load_rule_files(state: CompileState) -> None:
@@ -220,6 +231,36 @@ def compile_rules(state: CompileState) -> None:
     state.leaf_count = conditions.slots
 
 
+def compile_reports(state: CompileState) -> None:
+    assert state.manifest is not None and state.names is not None
+    scope = state.names.scope
+
+    def compiled(text: str, loc: tuple[Any, ...], want: Type | None = None) -> Fn | None:
+        try:
+            return compile_expr(text, scope, want=want).fn
+        except ExprError as exc:
+            state.problem(exc, Site(MANIFEST, state.manifest_raw, loc))
+            return None
+
+    spec = state.manifest.classification
+    if spec is not None:
+        summary = compiled(spec.summary, ("classification", "summary"), STRING)
+        fields = [(name, compiled(text, ("classification", "fields", name))) for name, text in spec.fields.items()]
+        if summary is not None and all(fn is not None for _, fn in fields):
+            state.classification = Reported(summary, tuple((name, fn) for name, fn in fields if fn is not None))
+    for name, fact in state.manifest.facts.items():
+        if fact.accrue is None:
+            continue
+        key = compiled(fact.accrue["key"], ("facts", name, "accrue", "key"))
+        amounts = [
+            (field, compiled(text, ("facts", name, "accrue", field), NUMBER))
+            for field, text in fact.accrue.items()
+            if field != "key"
+        ]
+        if key is not None and all(fn is not None for _, fn in amounts):
+            state.accruals.append(Accrual(name, key, tuple((f, fn) for f, fn in amounts if fn is not None)))
+
+
 def plan(state: CompileState) -> None:
     assert state.manifest is not None
     manifest = state.manifest
@@ -237,6 +278,10 @@ def plan(state: CompileState) -> None:
         screening=state.screening,
         leaf_count=state.leaf_count,
         test_globs=tuple(manifest.tests),
+        law_as_of=manifest.law_as_of or _date_or_none(manifest.version),
+        vocabularies={name: frozenset(values) for name, values in manifest.vocabularies.items()},
+        classification=state.classification,
+        accruals=tuple(state.accruals),
     )
 
 
@@ -248,6 +293,7 @@ STAGES: tuple[Stage, ...] = (
     resolve,
     order_values,
     compile_rules,
+    compile_reports,
     plan,
 )
 
@@ -272,6 +318,13 @@ def compile_pack(path: str | Path) -> Pack:
     if state.diagnostics or state.pack is None:
         raise PackError(state.diagnostics, str(state.root))
     return state.pack
+
+
+def _date_or_none(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _value_at(raw: Any, loc: tuple[Any, ...]) -> Any:

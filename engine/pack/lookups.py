@@ -89,6 +89,9 @@ class RowEnv:
     def __getitem__(self, key: str) -> Any:
         return self.env[key]
 
+    def external(self, name: str, key: Any) -> Any:
+        return self.env.external(name, key)
+
 
 def normalizer(kind: str) -> Callable[[str], str]:
     if kind == "party-name":

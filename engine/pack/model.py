@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from engine.contract import BY_NAME, Transaction, parse_transaction
+from engine.errors import FieldError, InvalidTransaction
 from engine.language import Expr, Fn
 from engine.language.values import Type, display
 from engine.pack.tables import Table
@@ -112,6 +115,23 @@ class CompiledRule:
         }
 
 
+@dataclass(frozen=True)
+class Accrual:
+    """What an allowed decision adds to an external fact: the key, and an amount per field."""
+
+    fact: str
+    key: Fn
+    amounts: tuple[tuple[str, Fn], ...]
+
+
+@dataclass(frozen=True)
+class Reported:
+    """The classification every decision reports: a summary value and named fields."""
+
+    summary: Fn
+    fields: tuple[tuple[str, Fn], ...]
+
+
 @dataclass(frozen=True, eq=False)
 class Pack:
     """A compiled rule pack. Immutable; evaluate it with `engine.evaluate`."""
@@ -129,6 +149,10 @@ class Pack:
     screening: ScreeningIndex | None
     leaf_count: int
     test_globs: tuple[str, ...]
+    law_as_of: dt.date | None = None
+    vocabularies: dict[str, frozenset[str]] = field(default_factory=dict)
+    classification: Reported | None = None
+    accruals: tuple[Accrual, ...] = ()
 
     @cached_property
     def derive(self) -> dict[str, Fn]:
@@ -150,6 +174,33 @@ class Pack:
         """The rules in force on a date (from and until are inclusive)."""
         starts, rules = self._epochs
         return rules[bisect.bisect_right(starts, on) - 1]
+
+    def transaction(self, data: Any, source: str | None = None) -> Transaction:
+        """`data` as a transaction valid under the input contract and this pack's vocabularies; raise
+        InvalidTransaction naming every field that is not."""
+        tx = parse_transaction(data, source)
+        errors = self.vocabulary_errors(tx)
+        if errors:
+            raise InvalidTransaction(errors, source)
+        return tx
+
+    def vocabulary_errors(self, tx: Any) -> list[FieldError]:
+        """Fields of a valid transaction that hold a value outside the pack's vocabularies, with the nearest
+        value suggested (`us-third-party-tested` -> `us_third_party_tested`)."""
+        errors = []
+        for name, allowed in self.vocabularies.items():
+            value = BY_NAME[name].read(tx) if name in BY_NAME else None
+            items = value if isinstance(value, tuple | list | frozenset) else () if value is None else (value,)
+            for index, item in enumerate(items):
+                if item in allowed:
+                    continue
+                close = difflib.get_close_matches(str(item), sorted(allowed), n=1, cutoff=0.5)
+                hint = f" (did you mean `{close[0]}`?)" if close else ""
+                loc: tuple[str | int, ...] = tuple(name.split("."))
+                if isinstance(value, tuple | list | frozenset):
+                    loc = (*loc, index)
+                errors.append(FieldError(loc, f"`{item}` is not in the pack's vocabulary{hint}"))
+        return errors
 
     def rule(self, rule_id: str) -> CompiledRule:
         for rule in self.rules:

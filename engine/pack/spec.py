@@ -79,6 +79,39 @@ class ListSpec(_Spec):
     description: str | None = None
 
 
+class FactSpec(_Spec):
+    """An external fact the pack reads: a record of numbers kept outside the transaction (e.g. the units already
+    allowed under a license), which the caller supplies through a provider, keyed by a value."""
+
+    description: str | None = None
+    key: Literal["string", "number"] = Field(default="string", description="the type of the key")
+    fields: dict[str, Literal["number"]] = Field(min_length=1, description="the fact's fields and their types")
+    accrue: dict[str, str] | None = Field(
+        default=None,
+        description="for an allowed decision, what to add: `key` (expression of the key) and an expression per "
+        "field; the engine lists these in `decision.accruals` for the caller to record",
+    )
+
+    @model_validator(mode="after")
+    def _accrues_known_fields(self) -> FactSpec:
+        if self.accrue is not None:
+            if "key" not in self.accrue:
+                raise ValueError("`accrue` needs a `key` expression")
+            unknown = sorted(set(self.accrue) - {"key"} - set(self.fields))
+            if unknown:
+                raise ValueError(f"`accrue` names `{unknown[0]}`, which is not a field of the fact")
+        return self
+
+
+class ClassificationSpec(_Spec):
+    """What every decision reports of the item's classification: values of the pack."""
+
+    summary: str = Field(description="a value giving the classification in words, e.g. `3A090.a (TPP 15,832)`")
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="names in `decision.classification` and the values that give them"
+    )
+
+
 class Manifest(_Spec):
     """`pack.yaml`."""
 
@@ -90,6 +123,15 @@ class Manifest(_Spec):
         default="deny-overrides", description="any deny -> deny; else any review -> review; else allow"
     )
     default: Outcome = Field(default="allow", description="the outcome when no rule fires")
+    law_as_of: dt.date | None = Field(
+        default=None,
+        description="the date of the latest law the pack knows; later transactions are judged 'as known' then",
+    )
+    facts: dict[str, FactSpec] = Field(default_factory=dict, description="external facts, supplied by the caller")
+    vocabularies: dict[str, list[str]] = Field(
+        default_factory=dict, description="transaction field -> the values it may hold (each item, for lists)"
+    )
+    classification: ClassificationSpec | None = None
     tables: dict[str, TableSpec] = Field(default_factory=dict)
     lists: dict[str, ListSpec] = Field(default_factory=dict)
     rules: list[str] = Field(default_factory=lambda: ["rules/*.yaml"], description="globs of rule files")

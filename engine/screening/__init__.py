@@ -15,7 +15,7 @@ of a listed name; `variants` prepares every listed name and the look-up tables, 
 from __future__ import annotations
 
 from engine.screening.csl import ListEntry, ListFile, list_code, load_csl
-from engine.screening.function import MATCH, PartyMatch, screen_function
+from engine.screening.function import MATCH, PartyMatch, name_score_function, name_similarity, screen_function
 from engine.screening.index import Match, ScreeningIndex
 from engine.screening.names import normalize_name
 
@@ -28,6 +28,8 @@ __all__ = [
     "ScreeningIndex",
     "list_code",
     "load_csl",
+    "name_score_function",
+    "name_similarity",
     "normalize_name",
     "screen_function",
 ]

@@ -21,6 +21,8 @@ from typing import Any
 
 from engine.language import Call, Expr, ExprError, Function
 from engine.language.values import DATE, LIST, MISSING, NUMBER, STRING, Type
+from engine.screening.csl import ListEntry, ListFile
+from engine.screening.index import ScreeningIndex
 
 DEFAULT_MIN_SCORE = Decimal("0.80")
 MATCH_FIELDS: dict[str, Type] = {
@@ -170,3 +172,52 @@ def _codes(expr: Expr, what: str) -> frozenset[str]:
     if expr.type is not LIST or expr.constant is MISSING:
         raise ExprError(f'`screen`: `{what}` must be a list literal of list codes, e.g. ["EL", "MEU"]', "bad-argument")
     return frozenset(expr.constant)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _index_of(name: str) -> ScreeningIndex:
+    entry = ListEntry(
+        list_code="NAME", source="name comparison", name=name, alt_names=(), addresses="",
+        federal_register_notice=None, start_date=None, end_date=None, source_list_url=None, entry_id=None,
+        file="", line=0,
+    )  # fmt: skip
+    return ScreeningIndex.from_entries([entry], [ListFile("", "", 1)])
+
+
+@functools.lru_cache(maxsize=16_384)
+def name_similarity(a: str, b: str) -> Decimal:
+    """The matcher's score of name `a` against name `b`, in [0, 1] to four places (0.92 and above: the same
+    party), as denied-party screening scores a party against a listed name."""
+    found = _index_of(b).screen(a, threshold=0.0, limit=1)
+    return Decimal(str(round(found[0].score, 4))) if found else Decimal(0)
+
+
+def name_score_function() -> Function:
+    """`name_score(a, b)`: the matcher's similarity of two party names, in [0, 1] (1.0 for equal normalised
+    names, 0.92 and above a strong match): to tell whether two names given for one party are the same party."""
+
+    def build(call: Call) -> Expr:
+        first, second = call.args
+        for arg in call.args:
+            if arg.type is not STRING and arg.type.kind != "any":
+                raise ExprError(
+                    f"`name_score` compares names (strings), but `{arg.text}` is a {arg.type}", "type-mismatch"
+                )
+        fa, fb = first.fn, second.fn
+
+        def compare(env: Any) -> Any:
+            a, b = fa(env), fb(env)
+            if a is MISSING or b is MISSING or a is None or b is None:
+                return MISSING
+            return name_similarity(a, b)
+
+        return Expr(compare, NUMBER, call.text)
+
+    return Function(
+        name="name_score",
+        signature="name_score(a, b)",
+        doc="the denied-party matcher's similarity of two party names, from 0 to 1 (0.92 and above: the same party)",
+        result=NUMBER,
+        build=build,
+        arity=(2, 2),
+    )

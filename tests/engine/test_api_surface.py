@@ -14,10 +14,11 @@ def test_public_names_are_pinned() -> None:
     assert sorted(engine.__all__) == sorted(
         [
             "BACKENDS", "Backend", "ClearanceError", "ConditionResult", "Decision", "Diagnostic",
-            "EvaluationError", "FieldError", "Finding", "InvalidTransaction", "NativeBackend", "Pack",
+            "EvaluationError", "FactProvider", "FieldError", "Finding", "InMemoryFacts", "InvalidTransaction",
+            "NativeBackend", "Pack",
             "PackError", "ScreeningListError", "Transaction", "UsageError", "check",
             "default_pack_path", "evaluate", "evaluate_many", "load_pack", "make_backend", "money",
-            "parse_transaction", "stamp",
+            "parse_transaction", "stamp", "validate",
         ]
     )  # fmt: skip
     for name in engine.__all__:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,17 @@ def test_rules_list_and_show(runner: CliRunner) -> None:
     shown = runner.invoke(main, ["rules", "show", "CN-ROUTE-TPP-CEILING", str(SHIPPED)])
     assert shown.exit_code == 0 and "tpp >= 21000" in shown.stdout and "cite: 91 FR 1684" in shown.stdout
     assert runner.invoke(main, ["rules", "show", "NOPE", str(SHIPPED)]).exit_code == 1
+
+
+def test_text_output_gives_the_decision_id_says_each_message_once_and_tallies(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    a = write_json(tmp_path / "a.json", tx(id="A"))
+    b = write_json(tmp_path / "b.json", tx(id="B", product="B200"))
+    result = runner.invoke(main, ["check", a, b])
+    assert result.exit_code == 1
+    header = next(line for line in result.stdout.splitlines() if line.startswith("A: ALLOW"))
+    assert re.search(r"\[[0-9a-f]{32}\]$", header)
+    message = "TPP 36,000 is not below the 21,000 ceiling"
+    assert result.stdout.count(message) == 1
+    assert result.stdout.rstrip().splitlines()[-1] == "2 decisions: 1 allow, 1 deny, 0 review; fees owed USD 750,000.00"
