@@ -44,7 +44,7 @@ def test_check_text_output_explains(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["check", write_json(tmp_path / "t.json", tx(product="B200"))])
     assert result.exit_code == 1
     assert "T-1: DENY" in result.stdout
-    assert "CN-ROUTE-TPP-CEILING" in result.stdout and "TPP 36,000 is not below the 21,000 ceiling" in result.stdout
+    assert "CN-ROUTE-TPP-CEILING" in result.stdout and "TPP 36,000 is at or above the route's ceiling" in result.stdout
     assert "cite: 91 FR 1684" in result.stdout
 
 
@@ -193,6 +193,6 @@ def test_text_output_gives_the_decision_id_says_each_message_once_and_tallies(
     assert result.exit_code == 1
     header = next(line for line in result.stdout.splitlines() if line.startswith("A: ALLOW"))
     assert re.search(r"\[[0-9a-f]{32}\]$", header)
-    message = "TPP 36,000 is not below the 21,000 ceiling"
+    message = "TPP 36,000 is at or above"
     assert result.stdout.count(message) == 1
     assert result.stdout.rstrip().splitlines()[-1] == "2 decisions: 1 allow, 1 deny, 0 review; fees owed USD 750,000.00"
