@@ -15,11 +15,15 @@ EXAMPLES = [
     ("Allowed, with the 25% fee", "examples/transactions/h200-china-allowed.json"),
     ("Denied, with every failed condition listed", "examples/transactions/b200-china-denied.json"),
     ("Held for review", "examples/transactions/unknown-end-use-review.json"),
+    ("Embargoed destination", "examples/transactions/rtx4090d-north-korea-embargo-denied.json"),
+    ("License Exception SPP (Syria, from 2025-09-02)", "examples/transactions/rtx4090d-syria-spp-allowed.json"),
+    ("A license from the register", "examples/transactions/h100-uae-license-allowed.json"),
+    ("A license number the register does not hold", "examples/transactions/h100-uae-unknown-license-review.json"),
 ]
 
 
 def main() -> None:
-    parts = ["<!-- examples:start -->", "Three of the examples, as `clearance check` prints them:", ""]
+    parts = ["<!-- examples:start -->", "Some of the examples, as `clearance check` prints them:", ""]
     for title, path in EXAMPLES:
         run = subprocess.run(
             [sys.executable, "-m", "engine.cli", "check", path], cwd=ROOT, capture_output=True, text=True, check=False

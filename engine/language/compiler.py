@@ -56,6 +56,7 @@ def compile_expr(text: str, scope: Scope, *, want: Type | None = None) -> Expr:
 
 
 MAX_DEPTH = 100  # nested operations in one expression: far beyond any real rule, well within the stack
+MAX_TEXT = 10_000  # characters of an expression that joins text (which bounds the text it can make)
 
 
 def _too_complex(source: str, lead: int) -> ExprError:
@@ -279,6 +280,12 @@ class ExprCompiler:
         op = ops.get(type(node.op))
         if op is None:
             raise ExprError(f"operator in `{self.src(node)}` is not supported (use + - * /)", "unknown-operator")
+        if isinstance(node.op, ast.Add) and STRING in (left.type, right.type):
+            need(left, STRING, "+ (joining text)")
+            need(right, STRING, "+ (joining text)")
+            if len(self.text) > MAX_TEXT:
+                raise ExprError(f"an expression joining text is at most {MAX_TEXT} characters", "too-complex")
+            return Expr(binary(operator.add, left.fn, right.fn), STRING, self.src(node))
         need(left, NUMBER, "arithmetic")
         need(right, NUMBER, "arithmetic")
         return Expr(binary(op, left.fn, right.fn), NUMBER, self.src(node))

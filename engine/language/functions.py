@@ -8,6 +8,7 @@ to a pack's scope (screening adds `screen`), so the language core never imports 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,9 +18,10 @@ import re2
 
 from engine.language.logic import all_of, is_missing
 from engine.language.model import Expr, ExprError, Fn, const, need, parse_date
-from engine.language.values import ANY, BOOL, DATE, LIST, MISSING, NUMBER, STRING, Type
+from engine.language.values import ANY, BOOL, DATE, LIST, MISSING, NUMBER, STRING, Type, display
 
 MANY = 99  # "or more" for arity
+MAX_WIDTH = 200  # the widest field a format spec may ask for
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 
@@ -157,6 +159,25 @@ def _numbers(pick: Callable[..., Any]) -> Callable[[Call], Expr]:
     return build
 
 
+def _format(call: Call) -> Expr:
+    """A number as text, with a format spec as in message templates: `format(tpp, ",")` gives `15,832`."""
+    value, spec = call.args
+    need(value, NUMBER, "format")
+    if spec.type is not STRING or spec.constant is MISSING:
+        raise ExprError(f'`{call.text}`: the format spec must be a string literal, e.g. ","', "bad-argument")
+    text = spec.constant
+    widths = [int(w) for w in re.findall(r"\d+", text.split(".")[0])]
+    try:
+        format(Decimal("1234.5"), text)
+        format(1234, text)
+    except (ValueError, TypeError) as exc:
+        raise ExprError(f"`{call.text}`: format spec `{text}` does not fit a number: {exc}", "bad-argument") from None
+    if any(w > MAX_WIDTH for w in widths):
+        raise ExprError(f"`{call.text}`: the width is over {MAX_WIDTH}", "bad-argument")
+    fn = value.fn
+    return Expr(lambda env: MISSING if (v := fn(env)) is MISSING else display(v, text), STRING, call.text)
+
+
 def _round(call: Call) -> Expr:
     need(call.args[0], NUMBER, "round")
     places = call.args[1].constant
@@ -189,5 +210,7 @@ BUILTINS: Functions = {
         Function("min", "min(a, b, ...)", "the smallest number", NUMBER, _numbers(min), (1, MANY)),
         Function("max", "max(a, b, ...)", "the largest number", NUMBER, _numbers(max), (1, MANY)),
         Function("round", "round(x, n)", "x rounded half-up to n decimals", NUMBER, _round, (2, 2)),
+        Function("format", 'format(x, ",")', "the number x as text, with a format spec as in messages", STRING,
+                 _format, (2, 2)),
     )
 }  # fmt: skip

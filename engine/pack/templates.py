@@ -11,10 +11,10 @@ import string
 from decimal import Decimal
 
 from engine.language import ExprError, Fn, Scope, compile_expr
+from engine.language.functions import MAX_WIDTH
 from engine.language.values import NUMBER, Type
 from engine.pack.model import Template
 
-MAX_WIDTH = 200
 _WIDTH = re.compile(r"(\d+)")
 _NUMBERS = (1234, Decimal("1234.5"))  # numbers are formatted with their spec; other values as text
 

@@ -37,8 +37,8 @@ def test_validate_prints_the_code_a_caret_under_the_culprit_and_the_hint(runner:
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     head = next(i for i, line in enumerate(lines) if "error[unknown-operator]" in line)
-    assert lines[head].startswith("rules/main.yaml:29:17: error[unknown-operator]: rule `HIGH-POWER`:")
-    assert lines[head + 1] == "  29 |         - power => 800"
+    assert lines[head].startswith("rules/main.yaml:31:17: error[unknown-operator]: rule `HIGH-POWER`:")
+    assert lines[head + 1] == "  31 |         - power => 800"
     assert lines[head + 2] == "     |                 ^^"
     assert lines[head + 3] == "  hint: did you mean `>=`?"
 
@@ -50,7 +50,7 @@ def test_validate_json(runner: CliRunner, broken_pack: Path) -> None:
     assert body["ok"] is False
     (d,) = body["diagnostics"]
     assert {k: d[k] for k in ("file", "line", "column", "end_column", "code", "rule", "hint")} == {
-        "file": "rules/main.yaml", "line": 29, "column": 17, "end_column": 19, "code": "unknown-operator",
+        "file": "rules/main.yaml", "line": 31, "column": 17, "end_column": 19, "code": "unknown-operator",
         "rule": "HIGH-POWER", "hint": "did you mean `>=`?",
     }  # fmt: skip
     ok = runner.invoke(main, ["rules", "validate", "--json", str(SHIPPED)])
