@@ -166,7 +166,7 @@ CUSTOMERS = {
     "VE": ["Caracas Computo C.A."],
 }
 
-# Vetted customers (data/vetted_customers.csv): id, name, country, products licensed.
+# License holders of the register (rules/us-ai-chips/data/licenses.csv): id, name, country, products licensed.
 VETTED = [
     ("C-ALI", "Alibaba Cloud Computing Ltd.", "CN", ["H200", "H200 NVL"]),
     ("C-BYT", "Beijing Volcano Engine Technology Co. Ltd.", "CN", ["H200"]),
