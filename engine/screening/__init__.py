@@ -1,4 +1,4 @@
-"""Denied-party name screening (POLICY section 8) against Consolidated Screening List files.
+"""Denied-party name screening against Consolidated Screening List files.
 
     index = ScreeningIndex.from_files(["rules/us-ai-chips/data/csl_ai_entities.csv"])
     for match in index.screen("MooreThreads Technology Ltd", on=date(2025, 3, 1), country="CN"):

@@ -1,4 +1,4 @@
-"""The containment rule (POLICY section 8): a name that holds every word of a listed name but its legal forms,
+"""The containment rule: a name that holds every word of a listed name but its legal forms,
 in any order and among other words (`Moore Threads Technology Co Ltd Shenzhen Branch Office Holdings`), is at
 least a possible match of it.
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from engine.errors import ScreeningListError
 
 REQUIRED_COLUMNS = ("source", "name")
-# Lists named without their abbreviation, and the abbreviations POLICY section 8 names.
+# Lists named without their abbreviation, and the abbreviations the screening rules name.
 _KNOWN_LISTS = (
     ("military end user", "MEU"),
     ("unverified list", "UVL"),

@@ -1,4 +1,4 @@
-"""Look-alike characters read as the Latin letters they imitate, before a name is normalised (POLICY section 8).
+"""Look-alike characters read as the Latin letters they imitate, before a name is normalised (TR39 confusables).
 
     >>> fold_lookalikes("M\u043e\u043ere Threads")  # Cyrillic `о` twice
     'Moore Threads'

@@ -1,4 +1,4 @@
-"""Party-name normalisation (POLICY section 8), shared by lookups and denied-party screening."""
+"""Party-name normalisation, shared by lookups and denied-party screening."""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ def _words(text: str) -> frozenset[str]:
 # Particles of person and place names: they barely identify, yet a name that lacks one is another name.
 PARTICLES = _words("de del la le les el al da di do du van von der den")
 
-# Legal forms beyond POLICY section 8, their parts, connectives, particles and branch words: they barely identify.
+# Legal forms beyond the normalisation's own list, their parts, connectives, particles and branch words:
+# they barely identify.
 MINOR = (
     LEGAL_FORMS
     | PARTICLES
