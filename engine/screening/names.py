@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -38,6 +39,7 @@ _PARENTHESISED = re.compile(r"\([^()]*\)")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 
 
+@functools.lru_cache(maxsize=16_384)  # batches and lookups repeat their parties
 def normalize_name(name: str) -> str:
     """Look-alikes folded, NFKD without accents, lower case, no parenthesised qualifiers, punctuation to
     spaces, no legal forms.
