@@ -145,8 +145,11 @@ class InvalidDocument(ClearanceError):
         self.source = source
         self.line = line
         self.message = message
-        where = source if line is None else f"{source}:{line}"
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{self.where}: {message}")
+
+    @property
+    def where(self) -> str:
+        return self.source if self.line is None else f"{self.source}:{self.line}"
 
 
 class InvalidTransaction(ClearanceError):

@@ -10,13 +10,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from engine.contract import Decision, money
-from engine.contract.yamlfile import YamlError, line_of, load_yaml_file, yaml_diagnostic
+from engine.contract.yamlfile import line_of
 from engine.errors import Diagnostic, InvalidTransaction, PackError
 from engine.evaluation import Backend, NativeBackend
-from engine.pack.loader import glob_files, spec_diagnostics
+from engine.pack.loader import glob_files, read_spec
 from engine.pack.model import Pack
 from engine.pack.spec import Case, TestFile
 
@@ -110,18 +108,10 @@ def load_cases(pack: Pack, files: list[Path] | None = None) -> list[LoadedCase]:
     cases: list[LoadedCase] = []
     for path in files:
         rel = path.relative_to(pack.root).as_posix() if path.is_relative_to(pack.root) else str(path)
-        try:
-            raw = load_yaml_file(path)
-            parsed = TestFile.model_validate(raw)
-        except YamlError as exc:
-            diagnostics.append(yaml_diagnostic(rel, exc))
+        read = read_spec(TestFile, path, rel, diagnostics)
+        if read is None:
             continue
-        except UnicodeDecodeError as exc:
-            diagnostics.append(Diagnostic(file=rel, code="not-utf8", message=f"not UTF-8 text (byte {exc.start})"))
-            continue
-        except ValidationError as exc:
-            diagnostics.extend(spec_diagnostics(exc, TestFile, raw, rel))
-            continue
+        parsed, raw = read.spec, read.raw
         for index, case in enumerate(parsed.cases):
             cases.append(
                 LoadedCase(rel, line_of(raw, ("cases", index)), case, merge(parsed.defaults, case.transaction))

@@ -104,7 +104,7 @@ def check(files: tuple[str, ...], as_json: bool, pack_dir: Path | None, engine_n
             try:
                 name, data = read_documents(source)
             except InvalidDocument as exc:
-                error(exc.source if exc.line is None else f"{exc.source}:{exc.line}", "invalid_document", exc.message)
+                error(exc.where, "invalid_document", exc.message)
                 continue
             items = data if isinstance(data, list) else [data]
             if not items:

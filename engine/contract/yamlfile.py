@@ -277,3 +277,8 @@ def mark_of(data: Any, loc: Sequence[str | int]) -> Mark | None:
 def yaml_diagnostic(rel: str, exc: YamlError) -> Diagnostic:
     """A YAML error of file `rel` as a pack diagnostic."""
     return Diagnostic(file=rel, line=exc.line, column=exc.column, code=exc.code, message=exc.message, hint=exc.hint)
+
+
+def not_utf8_diagnostic(rel: str, exc: UnicodeDecodeError) -> Diagnostic:
+    """A file of the pack that is not UTF-8 text, as a pack diagnostic."""
+    return Diagnostic(file=rel, code="not-utf8", message=f"not UTF-8 text (byte {exc.start})")

@@ -11,6 +11,8 @@ from engine.language.values import MISSING
 from engine.pack.model import Pack
 
 UNSET: Any = object()  # a condition the evaluation never reached (short-circuited)
+# the fields the contract defaults when they are not given (`ship_from`): the fact `assumed` names those it did
+ASSUMABLE = frozenset(name for name, info in Transaction.model_fields.items() if info.default not in (None, ()))
 
 
 def _facts_source() -> str:
@@ -37,15 +39,13 @@ def _facts_source() -> str:
             guard = f"{owner} is None or " if optional_owner else ""
             value = f"MISSING if {guard}(_v := {read}) is None else _v"
         lines.append(f"        {f.name!r}: {value},")
-    assumable = tuple(name for name, info in Transaction.model_fields.items() if info.default not in (None, ()))
-    lines.append(f"        'assumed': frozenset(ASSUMABLE.difference(tx.model_fields_set)),  # {assumable}")
+    lines.append("        'assumed': frozenset(ASSUMABLE.difference(tx.model_fields_set)),")
     lines.append("    }")
     return "\n".join(lines) + "\n"
 
 
 def _compile_facts() -> Callable[[Transaction], dict[str, Any]]:
-    assumable = frozenset(name for name, info in Transaction.model_fields.items() if info.default not in (None, ()))
-    namespace: dict[str, Any] = {"MISSING": MISSING, "ASSUMABLE": assumable}
+    namespace: dict[str, Any] = {"MISSING": MISSING, "ASSUMABLE": ASSUMABLE}
     exec(compile(_facts_source(), "<transaction_facts>", "exec"), namespace)
     function: Callable[[Transaction], dict[str, Any]] = namespace["transaction_facts"]
     function.__doc__ = "The transaction as flat named facts (`customer.name`, `specs.tpp`); absent fields are MISSING."

@@ -13,7 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from engine.contract.yamlfile import LineDict, YamlError, key_column, line_of, load_yaml, yaml_diagnostic
+from engine.contract.yamlfile import (
+    LineDict,
+    YamlError,
+    key_column,
+    line_of,
+    load_yaml,
+    not_utf8_diagnostic,
+    yaml_diagnostic,
+)
 from engine.errors import Diagnostic, ScreeningListError
 from engine.pack.spec import Manifest
 from engine.screening import ScreeningIndex
@@ -48,7 +56,7 @@ def read_spec(
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        diagnostics.append(Diagnostic(file=rel, code="not-utf8", message=f"not UTF-8 text (byte {exc.start})"))
+        diagnostics.append(not_utf8_diagnostic(rel, exc))
         return None
     lines = text.splitlines()
     try:

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from engine.contract.yamlfile import LineDict, YamlError, load_yaml, yaml_diagnostic
+from engine.contract.yamlfile import LineDict, YamlError, load_yaml, not_utf8_diagnostic, yaml_diagnostic
 from engine.errors import Diagnostic
 from engine.language.values import BOOL, DATE, LIST, MISSING, NUMBER, STRING, TYPES, Row, Type
 from engine.pack.loader import inside, outside
@@ -60,7 +60,7 @@ def load_table(name: str, spec: TableSpec, root: Path, diagnostics: list[Diagnos
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        diagnostics.append(Diagnostic(file=rel, code="not-utf8", message=f"not UTF-8 text (byte {exc.start})"))
+        diagnostics.append(not_utf8_diagnostic(rel, exc))
         return None
     if kind == "sets":
         return _load_sets(name, rel, text, diagnostics)
