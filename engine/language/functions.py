@@ -159,6 +159,19 @@ def _numbers(pick: Callable[..., Any]) -> Callable[[Call], Expr]:
     return build
 
 
+def spec_problem(spec: str, number: bool = True) -> str | None:
+    """Why a format spec cannot be used (a width over MAX_WIDTH; for a number, a spec that does not format
+    one), or None: checked at load, so that no message is rendered wrongly, or hugely, at run time."""
+    if any(int(width) > MAX_WIDTH for width in re.findall(r"\d+", spec.split(".")[0])):
+        return f"the width is over {MAX_WIDTH}"
+    for sample in (1234, Decimal("1234.5")) if number else ():
+        try:
+            format(sample, spec)
+        except (ValueError, TypeError) as exc:
+            return f"it does not fit a number: {exc}"
+    return None
+
+
 def _format(call: Call) -> Expr:
     """A number as text, with a format spec as in message templates: `format(tpp, ",")` gives `15,832`."""
     value, spec = call.args
@@ -166,14 +179,9 @@ def _format(call: Call) -> Expr:
     if spec.type is not STRING or spec.constant is MISSING:
         raise ExprError(f'`{call.text}`: the format spec must be a string literal, e.g. ","', "bad-argument")
     text = spec.constant
-    widths = [int(w) for w in re.findall(r"\d+", text.split(".")[0])]
-    try:
-        format(Decimal("1234.5"), text)
-        format(1234, text)
-    except (ValueError, TypeError) as exc:
-        raise ExprError(f"`{call.text}`: format spec `{text}` does not fit a number: {exc}", "bad-argument") from None
-    if any(w > MAX_WIDTH for w in widths):
-        raise ExprError(f"`{call.text}`: the width is over {MAX_WIDTH}", "bad-argument")
+    problem = spec_problem(text)
+    if problem is not None:
+        raise ExprError(f"`{call.text}`: format spec `{text}`: {problem}", "bad-argument")
     fn = value.fn
     return Expr(lambda env: MISSING if (v := fn(env)) is MISSING else display(v, text), STRING, call.text)
 

@@ -6,17 +6,12 @@ wrong message at run time; widths are bounded so that a template cannot allocate
 
 from __future__ import annotations
 
-import re
 import string
-from decimal import Decimal
 
 from engine.language import ExprError, Fn, Scope, compile_expr
-from engine.language.functions import MAX_WIDTH
+from engine.language.functions import MAX_WIDTH, spec_problem
 from engine.language.values import NUMBER, Type
 from engine.pack.model import Template
-
-_WIDTH = re.compile(r"(\d+)")
-_NUMBERS = (1234, Decimal("1234.5"))  # numbers are formatted with their spec; other values as text
 
 
 def compile_template(message: str, scope: Scope) -> tuple[Template | None, list[ExprError]]:
@@ -50,22 +45,11 @@ def compile_template(message: str, scope: Scope) -> tuple[Template | None, list[
 
 
 def _check_spec(field: str, spec: str, type_: Type) -> ExprError | None:
-    if not spec:
+    problem = spec_problem(spec, number=type_ is NUMBER) if spec else None
+    if problem is None:
         return None
-    widths = [int(w) for w in _WIDTH.findall(spec.split(".")[0])]
-    if any(w > MAX_WIDTH for w in widths):
-        return ExprError(
-            f"message: the width in `{{{field}:{spec}}}` is over {MAX_WIDTH}",
-            "bad-template",
-            hint="use a smaller width",
-        )
-    for sample in _NUMBERS if type_ is NUMBER else ():
-        try:
-            format(sample, spec)
-        except (ValueError, TypeError) as exc:
-            return ExprError(
-                f"message: format spec `{spec}` does not fit `{field}` ({type_}): {exc}",
-                "bad-template",
-                hint="number formats look like `,` or `,.2f`",
-            )
-    return None
+    return ExprError(
+        f"message: format spec `{spec}` of `{{{field}}}` ({type_}): {problem}",
+        "bad-template",
+        hint="number formats look like `,` or `,.2f`, widths at most " + str(MAX_WIDTH),
+    )
