@@ -177,8 +177,8 @@ class Transaction(_Model):
     attestations: Annotated[tuple[Identifier, ...], Field(max_length=MAX_ATTESTATIONS)] = ()
 
 
-def parse_transaction(data: Any, source: str | None = None) -> Transaction:
-    """Validate one transaction; raise InvalidTransaction naming every bad field."""
+def validate_model(data: Any, source: str | None = None) -> Transaction:
+    """Validate one transaction with the pydantic model; raise InvalidTransaction naming every bad field."""
     if isinstance(data, Transaction):
         return data
     if not isinstance(data, Mapping):
