@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any, NamedTuple
 
 from engine.contract import ConditionResult, Decision, Finding, Transaction
@@ -21,6 +22,7 @@ from engine.contract.decision import CENT
 from engine.evaluation.explain import explain
 from engine.evaluation.facts import UNSET, Env, FactProvider, bind
 from engine.language.values import MISSING, to_json
+from engine.pack.index import Index
 from engine.pack.model import CompiledRule, Pack
 
 ZERO = Decimal("0.00")
@@ -38,29 +40,64 @@ class Verdict(NamedTuple):
 
 def evaluate(pack: Pack, tx: Transaction, facts: FactProvider | None = None) -> Decision:
     """Judge one valid transaction under the rules of `pack` in force on its date; `facts` provides the
-    pack's external facts (none: zeros, and rules can say so)."""
+    pack's external facts (none: zeros, and rules can say so). The rule index settles the rules made of
+    simple tests; the others are run (see `engine.pack.index`)."""
     env = bind(pack, tx, facts)
-    verdicts: list[Verdict] = []
-    trace = env.trace
-    for rule in pack.rules_on(tx.date):
-        plan = rule.plan
-        try:
-            if plan is None:
-                verdict = rule.test(env)
+    index = pack.index_on(tx.date)
+    fired, not_evaluable, run = index.scan(env)
+    rules = index.rules
+    ran: list[Item] = []
+    deny = review = allowed = False
+    fee = ZERO
+    if fired:
+        deny = bool(fired & index.deny)
+        review = bool(fired & index.review)
+        allowed = bool(fired & index.allow & ~index.fees)
+        if fired & index.fees:
+            for position in index.in_order(fired & index.fees):
+                item = _judged(pack, rules[position], True, None, env)
+                ran.append(item)
+                review = review or item[2] == "review"
+                allowed = allowed or item[2] not in ("deny", "review")
+                if item[4] is not None:
+                    fee += item[4]
+    review = review or bool(not_evaluable)
+    positions = index.plain if not run else sorted((*index.plain, *index.in_order(run)))
+    if positions:
+        trace = env.trace
+        for position in positions:
+            rule = rules[position]
+            plan = rule.plan
+            error = None
+            try:
+                if plan is None:
+                    verdict = rule.test(env)
+                else:
+                    verdict = plan.guard(env)
+                    if verdict is False:
+                        continue
+                    trace[plan.guard_slot] = verdict
+                    if plan.rest is not None:
+                        rest = plan.rest(env)
+                        verdict = False if rest is False else (MISSING if MISSING in (verdict, rest) else True)
+            except Exception as exc:  # fail closed: a rule that cannot run is recorded, never silently false
+                verdict, error = MISSING, _error(exc)
+            if verdict is False:
+                continue
+            item = _judged(pack, rule, verdict, error, env)
+            ran.append(item)
+            effect = item[2]
+            if effect == "deny":
+                deny = True
+            elif effect == "review":
+                review = True
             else:
-                verdict = plan.guard(env)
-                if verdict is False:
-                    continue
-                trace[plan.guard_slot] = verdict
-                if plan.rest is not None:
-                    rest = plan.rest(env)
-                    verdict = False if rest is False else (MISSING if MISSING in (verdict, rest) else True)
-        except Exception as exc:  # fail closed: a rule that cannot run is recorded, never silently false
-            verdicts.append(Verdict(rule, MISSING, _error(exc)))
-            continue
-        if verdict is not False:
-            verdicts.append(Verdict(rule, verdict))
-    return decide(pack, tx, env, verdicts)
+                allowed = True
+            if item[4] is not None:
+                fee += item[4]
+    outcome = "deny" if deny else "review" if review else "allow" if allowed else pack.default
+    details = Details(pack, tx, env, outcome, fee, ran, (index, fired, not_evaluable))
+    return _decided(pack, tx, env, outcome, fee, details)
 
 
 def verdict_of(rule: CompiledRule, env: Env) -> Verdict:
@@ -77,8 +114,117 @@ def _error(exc: Exception) -> str:
 
 def decide(pack: Pack, tx: Transaction, env: Env, verdicts: Iterable[Verdict]) -> Decision:
     """Turn the rules that fired (True) or could not be evaluated (MISSING) into a Decision."""
-    findings = [_finding(pack, verdict, env) for verdict in verdicts]
-    return _decision(pack, tx, findings, env)
+    items = [_judged(pack, rule, value, error, env) for rule, value, error in verdicts]
+    deny = review = allowed = False
+    fee = ZERO
+    for item in items:
+        effect = item[2]
+        if effect == "deny":
+            deny = True
+        elif effect == "review":
+            review = True
+        else:
+            allowed = True
+        if item[4] is not None:
+            fee += item[4]
+    outcome = "deny" if deny else "review" if review else "allow" if allowed else pack.default
+    return _decided(pack, tx, env, outcome, fee, Details(pack, tx, env, outcome, fee, items))
+
+
+def _decided(pack: Pack, tx: Transaction, env: Env, outcome: str, fee: Decimal, details: Details) -> Decision:
+    """The outcome, fee and accruals are settled now; findings, classification and explanation are rendered
+    on first access (at once when the facts come from a caller's provider, which may change after this call)."""
+    decision = Decision.deferred(
+        tx.id, outcome, fee if outcome == "allow" else ZERO, pack.ruleset, tx.date, fee,
+        _accruals(pack, env) if outcome == "allow" and pack.accruals else (), details,
+    )  # fmt: skip
+    if env.provider is not None and pack.reads_facts:
+        decision.rendered()
+    return decision
+
+
+Item = tuple[CompiledRule, Any, str, "str | None", "Decimal | None"]  # rule, verdict, effect, reason, fee
+
+
+def _judged(pack: Pack, rule: CompiledRule, value: Any, error: str | None, env: Env) -> Item:
+    """A rule's effect on the decision: its own, or review when it could not be evaluated, with its fee."""
+    if error is None and value is True and rule.fee_fn is None:
+        return (rule, value, rule.effect, None, None)
+    reason = error
+    if value is MISSING and reason is None:
+        reason = _missing_reason(pack, rule, env)
+    fee = None
+    if reason is None and rule.fee_fn is not None and rule.fee_rate is not None:
+        try:
+            amount = rule.fee_fn(env)
+            if amount is MISSING:
+                reason = f"the amount `{rule.fee_of}` is missing"
+            else:
+                fee = (rule.fee_rate * Decimal(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
+        except (ArithmeticError, TypeError, ValueError) as exc:  # fail closed: a fee that cannot be computed
+            reason = f"the fee on `{rule.fee_of}` cannot be computed ({type(exc).__name__})"
+    return (rule, value, rule.effect if reason is None else "review", reason, fee)
+
+
+class Details:
+    """What a decision renders on first access, from the evaluation's own facts (see Decision): the items
+    judged so far and, from the rule index, the rules it settled (fired, or not evaluable) still to judge."""
+
+    __slots__ = ("_items", "env", "fee", "indexed", "outcome", "pack", "tx")
+
+    def __init__(
+        self, pack: Pack, tx: Transaction, env: Env, outcome: str, fee: Decimal, items: list[Item],
+        indexed: tuple[Index, int, int] | None = None,
+    ):  # fmt: skip
+        self.pack, self.tx, self.env, self.outcome, self.fee = pack, tx, env, outcome, fee
+        self._items = items
+        self.indexed = indexed
+
+    @property
+    def items(self) -> list[Item]:
+        """Every rule that fired or could not be evaluated, in the pack's order, judged."""
+        if self.indexed is not None:
+            index, fired, not_evaluable = self.indexed
+            self.indexed = None
+            done = {id(item[0]): item for item in self._items}
+            rules = index.rules
+            values: dict[int, Any] = dict.fromkeys(index.in_order(fired), True)
+            values.update(dict.fromkeys(index.in_order(not_evaluable), MISSING))
+            order = {id(rule): position for position, rule in enumerate(rules)}
+            for item in self._items:
+                values[order[id(item[0])]] = None
+            self._items = [
+                done[id(rules[p])] if value is None or id(rules[p]) in done
+                else _judged(self.pack, rules[p], value, None, self.env)
+                for p, value in sorted(values.items())
+            ]  # fmt: skip
+        return self._items
+
+    def rules(self) -> list[str]:
+        return [item[0].id for item in self.items]
+
+    def findings(self) -> tuple[Finding, ...]:
+        env = self.env
+        return tuple(
+            Finding.deferred(
+                rule.id,
+                effect,
+                rule.title,
+                rule.cite,
+                rule.in_force_text,
+                rule.effect,
+                reason,
+                fee,
+                partial(_render, rule, value, reason, env),
+            )
+            for rule, value, effect, reason, fee in self.items
+        )
+
+    def classification(self) -> tuple[str | None, dict[str, Any]]:
+        return _classification(self.pack, self.env)
+
+    def explanation(self, findings: tuple[Finding, ...], summary: str | None) -> str:
+        return explain(self.pack, self.tx, self.outcome, list(findings), self.fee, summary)
 
 
 def failed(pack: Pack, tx: Transaction, message: str, *, engine: str = "native") -> Decision:
@@ -94,32 +240,15 @@ def failed(pack: Pack, tx: Transaction, message: str, *, engine: str = "native")
         rule_effect="review",
         reason=message,
     )
-    return _decision(pack, tx, [finding], None)
-
-
-def _decision(pack: Pack, tx: Transaction, findings: list[Finding], env: Env | None) -> Decision:
-    effects = {f.effect for f in findings}
-    if "deny" in effects:
-        outcome = "deny"
-    elif "review" in effects:
-        outcome = "review"
-    elif effects & {"allow", "fee"}:
-        outcome = "allow"
-    else:
-        outcome = pack.default
-    fee = sum((f.fee_usd for f in findings if f.fee_usd is not None), ZERO)
-    summary, classification = _classification(pack, env)
     return Decision(
         transaction_id=tx.id,
-        decision=outcome,
-        fee_usd=fee if outcome == "allow" else ZERO,
+        decision="review",
+        fee_usd=ZERO,
         ruleset=pack.ruleset,
-        findings=tuple(findings),
-        explanation=explain(pack, tx, outcome, findings, fee, summary),
+        findings=(finding,),
+        explanation=explain(pack, tx, "review", [finding], ZERO, None),
         date=tx.date,
-        fee_if_allowed=fee,
-        classification=classification,
-        accruals=_accruals(pack, env) if outcome == "allow" else (),
+        fee_if_allowed=ZERO,
     )
 
 
@@ -160,14 +289,14 @@ def _accruals(pack: Pack, env: Env | None) -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
-def _finding(pack: Pack, verdict: Verdict, env: Env) -> Finding:
-    rule, value, error = verdict
+def _render(rule: CompiledRule, value: Any, reason: str | None, env: Env) -> tuple[str, tuple[ConditionResult, ...]]:
+    """A finding's message and the conditions it shows, each with the values it read."""
     trace = env.trace
     conditions = []
     for leaf in rule.leaves:
         result = trace[leaf.slot]
         if result is UNSET:
-            if value is True:
+            if value is True and not rule.flat:
                 continue  # short-circuited: not needed for the rule to fire
             try:
                 result = leaf.fn(env)
@@ -175,32 +304,8 @@ def _finding(pack: Pack, verdict: Verdict, env: Env) -> Finding:
                 result = MISSING
         observed = _observed(leaf.observed, env)
         conditions.append(ConditionResult(leaf.text, observed, None if result is MISSING else result))
-    fee = None
-    reason = error
-    if value is MISSING and reason is None:
-        reason = _missing_reason(pack, rule, env)
-    if reason is None and rule.fee_fn is not None and rule.fee_rate is not None:
-        try:
-            amount = rule.fee_fn(env)
-            if amount is MISSING:
-                reason = f"the amount `{rule.fee_of}` is missing"
-            else:
-                fee = (rule.fee_rate * Decimal(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
-        except (ArithmeticError, TypeError, ValueError) as exc:  # fail closed: a fee that cannot be computed
-            reason = f"the fee on `{rule.fee_of}` cannot be computed ({type(exc).__name__})"
     message = rule.message.render(env) if reason is None else f"{rule.title}: could not be evaluated: {reason}"
-    return Finding(
-        rule=rule.id,
-        effect=rule.effect if reason is None else "review",
-        title=rule.title,
-        message=message,
-        cite=rule.cite,
-        conditions=tuple(conditions),
-        in_force=rule.in_force_text,
-        rule_effect=rule.effect,
-        reason=reason,
-        fee_usd=fee,
-    )
+    return message, tuple(conditions)
 
 
 def _observed(observed: tuple[tuple[str, Any], ...], env: Env) -> Any:
@@ -223,7 +328,13 @@ def _missing_reason(pack: Pack, rule: CompiledRule, env: Env) -> str:
     names: list[str] = []
     memo: dict[str, list[str]] = {}
     for leaf in rule.leaves:
-        if env.trace[leaf.slot] is not MISSING:
+        result = env.trace[leaf.slot]
+        if result is UNSET and rule.flat:  # settled by the rule index: every leaf counts
+            try:
+                result = leaf.fn(env)
+            except Exception:
+                result = MISSING
+        if result is not MISSING:
             continue
         for label, fn in leaf.observed:
             if _lacks(fn, env):

@@ -22,7 +22,7 @@ from __future__ import annotations
 from engine.language.compiler import compile_expr
 from engine.language.functions import BUILTINS, Call, Function, Functions
 from engine.language.logic import all_of, any_of
-from engine.language.model import OP_TEXT, Expr, ExprError, Fn, Scope
+from engine.language.model import OP_TEXT, Expr, ExprError, Fn, Scope, Test
 
 __all__ = [
     "BUILTINS",
@@ -34,6 +34,7 @@ __all__ = [
     "Function",
     "Functions",
     "Scope",
+    "Test",
     "all_of",
     "any_of",
     "compile_expr",

@@ -22,6 +22,7 @@ from engine.language.model import (
     ExprError,
     Fn,
     Scope,
+    Test,
     check_members,
     coerce_dates,
     const,
@@ -30,6 +31,23 @@ from engine.language.model import (
 )
 from engine.language.syntax import syntax_error
 from engine.language.values import ANY, BOOL, DATE, LIST, MISSING, NUMBER, STRING, TABLE, Type
+
+ORDER_TESTS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge"}
+
+
+def simple_test(kind: type[ast.cmpop], left: Expr, right: Expr) -> Test | None:
+    """The comparison `left <op> right` as a Test, when left is a name of text or number and right a constant."""
+    value = right.constant
+    if left.ref is None or value is MISSING or right.type is ANY:
+        return None
+    if left.type is STRING:
+        if kind in (ast.Eq, ast.NotEq) and type(value) is str:
+            return ("eq" if kind is ast.Eq else "ne", left.ref, frozenset((value,)))
+        if kind in (ast.In, ast.NotIn) and isinstance(value, frozenset) and all(type(v) is str for v in value):
+            return ("eq" if kind is ast.In else "ne", left.ref, value)
+    if left.type is NUMBER and kind in ORDER_TESTS and type(value) in (int, Decimal):
+        return (ORDER_TESTS[kind], left.ref, value)
+    return None
 
 
 def compile_expr(text: str, scope: Scope, *, want: Type | None = None) -> Expr:
@@ -167,7 +185,7 @@ class ExprCompiler:
             raise self._unknown(name)
         fn, type_ = resolved
         self.observe(node, fn)
-        return Expr(fn, type_, name)
+        return Expr(fn, type_, name, ref=name, test=("is", name) if type_ is BOOL else None)
 
     def _unknown(self, name: str) -> ExprError:
         close = difflib.get_close_matches(name, self.scope.known_names(), n=1)
@@ -182,7 +200,7 @@ class ExprCompiler:
             if resolved is not None:
                 fn, type_ = resolved
                 self.observe(node, fn)
-                return Expr(fn, type_, path)
+                return Expr(fn, type_, path, ref=path, test=("is", path) if type_ is BOOL else None)
         mark = len(self.observed)
         base = self.node(node.value)
         del self.observed[mark:]  # the field is shown, not the whole record
@@ -253,8 +271,11 @@ class ExprCompiler:
         for part in parts:
             need(part, BOOL, "and/or")
         fns = [p.fn for p in parts]
-        combine = all_of if isinstance(node.op, ast.And) else any_of
-        return Expr(combine(fns), BOOL, self.src(node))
+        if isinstance(node.op, ast.And):
+            tests = [p.test for p in parts]
+            test = ("and", tuple(tests)) if all(t is not None for t in tests) else None
+            return Expr(all_of(fns), BOOL, self.src(node), test=test)
+        return Expr(any_of(fns), BOOL, self.src(node))
 
     def n_UnaryOp(self, node: ast.UnaryOp) -> Expr:
         operand = self.node(node.operand)
@@ -313,7 +334,7 @@ class ExprCompiler:
         for op, (left, right) in zip(node.ops, itertools.pairwise(operands), strict=True):
             links.append(self._compare(type(op), left, right, self.src(node)))
         if len(links) == 1:
-            return Expr(links[0], BOOL, self.src(node))
+            return Expr(links[0], BOOL, self.src(node), test=simple_test(type(node.ops[0]), *operands))
         return Expr(all_of(links), BOOL, self.src(node))
 
     def _compare(self, kind: type[ast.cmpop], left: Expr, right: Expr, where: str) -> Fn:

@@ -46,6 +46,14 @@ class Expr:
     constant: Any = MISSING
     node: ast.AST | None = None
     parts: dict[int, Expr] = field(default_factory=dict, repr=False)
+    ref: str | None = None  # the name this expression reads, when it is just a name
+    test: Test | None = None  # the test it is, when it is a simple test of one name (see `Test`)
+
+
+Test = tuple[Any, ...]
+"""A boolean expression in a form the rule index reads: `("eq", name, frozenset)` (the name's text is one of
+these), `("ne", name, frozenset)` (none of these), `("lt"|"le"|"gt"|"ge", name, number)`, `("is", name)` (a
+boolean name), or `("and", (test, ...))`. Each is three-valued like the expression: missing when the name is."""
 
 
 @dataclass(frozen=True)

@@ -226,9 +226,22 @@ def compile_rules(state: CompileState) -> None:
                 file=data.file,
                 line=line_of(data.raw, ("rules", index)),
                 plan=condition.plan,
+                flat=_flat(spec.when),
             )
         )
     state.leaf_count = conditions.slots
+
+
+def _flat(when: Any) -> bool:
+    """One condition, or `all`/`any` of conditions: each is evaluated whenever the rule fires."""
+    if isinstance(when, str):
+        return True
+    return (
+        isinstance(when, dict)
+        and len(when) == 1
+        and next(iter(when)) in ("all", "any")
+        and all(isinstance(w, str) for w in next(iter(when.values())))
+    )
 
 
 def compile_reports(state: CompileState) -> None:
@@ -282,6 +295,7 @@ def plan(state: CompileState) -> None:
         vocabularies={name: frozenset(values) for name, values in manifest.vocabularies.items()},
         classification=state.classification,
         accruals=tuple(state.accruals),
+        reads_facts=bool(manifest.facts),
     )
 
 

@@ -15,6 +15,7 @@ from engine.contract import BY_NAME, Transaction, parse_transaction
 from engine.errors import FieldError, InvalidTransaction
 from engine.language import Expr, Fn
 from engine.language.values import Type, display
+from engine.pack.index import Index
 from engine.pack.tables import Table
 from engine.screening import ScreeningIndex
 
@@ -90,6 +91,7 @@ class CompiledRule:
     file: str
     line: int | None
     plan: Plan | None = None  # None: the evaluator runs `test` whole
+    flat: bool = False  # a single condition or `all` of conditions: each is evaluated when the rule fires
 
     @cached_property
     def in_force_text(self) -> tuple[str | None, str | None]:
@@ -153,6 +155,7 @@ class Pack:
     vocabularies: dict[str, frozenset[str]] = field(default_factory=dict)
     classification: Reported | None = None
     accruals: tuple[Accrual, ...] = ()
+    reads_facts: bool = False  # its rules read external facts, which a caller's provider gives
 
     @cached_property
     def derive(self) -> dict[str, Fn]:
@@ -169,6 +172,19 @@ class Pack:
                 bounds.add(rule.effective_until + dt.timedelta(days=1))
         starts = sorted(bounds)
         return starts, [tuple(r for r in self.rules if r.in_force(start)) for start in starts]
+
+    @cached_property
+    def _indexes(self) -> dict[int, Index]:
+        return {}
+
+    def index_on(self, on: dt.date) -> Index:
+        """The rule index of the rules in force on a date (built on first use)."""
+        starts, rules = self._epochs
+        epoch = bisect.bisect_right(starts, on) - 1
+        index = self._indexes.get(epoch)
+        if index is None:
+            index = self._indexes[epoch] = Index(rules[epoch])
+        return index
 
     def rules_on(self, on: dt.date) -> tuple[CompiledRule, ...]:
         """The rules in force on a date (from and until are inclusive)."""

@@ -161,3 +161,12 @@ def test_a_wrong_fact_is_a_load_error(write_pack: Callable[..., Path], expr: str
     with pytest.raises(engine.PackError) as info:
         engine.load_pack(write_pack({"r.yaml": rules}, manifest=FEATURES))
     assert info.value.diagnostics[0].code == code
+
+
+def test_a_decision_read_after_its_facts_change_still_shows_the_facts_it_was_made_on(pack: engine.Pack) -> None:
+    facts = engine.InMemoryFacts({"usage": {"L-1": {"units": 500, "value_usd": 5000}}})
+    first = engine.check(pack, line(id="A"), facts=facts)
+    facts.record(first)  # before anything of `first` beyond its outcome is read
+    facts.add("usage", "L-1", {"units": 50})
+    assert "500 units used, this line 400" in first.explanation
+    assert "500 units used" in first.findings[0].message
