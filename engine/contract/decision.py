@@ -235,6 +235,7 @@ class Decision:
             finding.message  # noqa: B018 - renders the message and conditions
         self.explanation  # noqa: B018
         self.classification  # noqa: B018
+        self._details = None
         return self
 
     def stamped(self, decision_id: str, evaluated_at: str) -> Decision:
@@ -270,6 +271,11 @@ class Decision:
         return json.dumps(self.as_dict(), indent=indent, ensure_ascii=False)
 
     def as_dict(self) -> dict[str, Any]:
+        out = self._as_dict()
+        self._details = None  # everything is rendered: the facts it was rendered from can go
+        return out
+
+    def _as_dict(self) -> dict[str, Any]:
         return {
             "transaction_id": self.transaction_id,
             "decision": self.decision,

@@ -4,6 +4,7 @@ computed on first use, and the trace that records what each condition gave."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any, Protocol
 
 from engine.contract import FIELDS, Transaction
@@ -12,7 +13,15 @@ from engine.pack.model import Pack
 
 UNSET: Any = object()  # a condition the evaluation never reached (short-circuited)
 # the fields the contract defaults when they are not given (`ship_from`): the fact `assumed` names those it did
-ASSUMABLE = frozenset(name for name, info in Transaction.model_fields.items() if info.default not in (None, ()))
+ASSUMABLE = frozenset(
+    name for name, info in Transaction.model_fields.items() if not info.is_required() and info.default not in (None, ())
+)
+ASSUMING = tuple(sorted(ASSUMABLE))
+# `assumed` for each combination of the fields not given (bit i: ASSUMING[i]), made once
+ASSUMED = tuple(
+    frozenset(name for i, name in enumerate(ASSUMING) if combination >> i & 1)
+    for combination in range(1 << len(ASSUMING))
+)
 
 
 def _facts_source() -> str:
@@ -32,20 +41,22 @@ def _facts_source() -> str:
         read = f"{owner}.{f.path[-1]}"
         optional_owner = owner != "tx" and not Transaction.model_fields[owner].is_required() and not f.fallback
         if f.kind == "list":
-            value = f"frozenset({read})"
+            value = f"FROZEN({read})"
         elif f.always_given:
             value = read
         else:
             guard = f"{owner} is None or " if optional_owner else ""
             value = f"MISSING if {guard}(_v := {read}) is None else _v"
         lines.append(f"        {f.name!r}: {value},")
-    lines.append("        'assumed': frozenset(ASSUMABLE.difference(tx.model_fields_set)),")
+    flags = " + ".join(f"{1 << i} * ({name!r} not in given)" for i, name in enumerate(ASSUMING))
+    lines.insert(1, "    given = tx.model_fields_set")
+    lines.append(f"        'assumed': ASSUMED[{flags or '0'}],")
     lines.append("    }")
     return "\n".join(lines) + "\n"
 
 
 def _compile_facts() -> Callable[[Transaction], dict[str, Any]]:
-    namespace: dict[str, Any] = {"MISSING": MISSING, "ASSUMABLE": ASSUMABLE}
+    namespace: dict[str, Any] = {"MISSING": MISSING, "ASSUMED": ASSUMED, "FROZEN": lru_cache(maxsize=4096)(frozenset)}
     exec(compile(_facts_source(), "<transaction_facts>", "exec"), namespace)
     function: Callable[[Transaction], dict[str, Any]] = namespace["transaction_facts"]
     function.__doc__ = "The transaction as flat named facts (`customer.name`, `specs.tpp`); absent fields are MISSING."
@@ -60,6 +71,11 @@ evaluation a second time. (A plain list: the interpreter's fast path for list in
 
 def new_trace(slots: int) -> Trace:
     return [UNSET] * slots
+
+
+@lru_cache(maxsize=64)
+def _unset_trace(slots: int) -> Any:
+    return (UNSET,) * slots  # read-only: shared by every evaluation that runs no condition in full
 
 
 class FactProvider(Protocol):
@@ -113,10 +129,12 @@ class Env(dict[str, Any]):
 transaction_facts = _compile_facts()
 
 
-def bind(pack: Pack, tx: Transaction, facts: FactProvider | None = None) -> Env:
-    """The facts of `tx` for evaluating `pack` (with the caller's external `facts`): every backend's first step."""
+def bind(pack: Pack, tx: Transaction, facts: FactProvider | None = None, *, trace: bool = True) -> Env:
+    """The facts of `tx` for evaluating `pack` (with the caller's external `facts`): every backend's first step.
+    Without `trace`, the trace reads as all UNSET and cannot be written: give it a `new_trace` before running
+    any condition."""
     env = Env(transaction_facts(tx))
     env.derive = pack.derive
-    env.trace = new_trace(pack.leaf_count)
+    env.trace = new_trace(pack.leaf_count) if trace else _unset_trace(pack.leaf_count)
     env.provider = facts
     return env

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from engine.contract import ConditionResult, Decision, Finding, Transaction
 from engine.contract.decision import CENT
 from engine.evaluation.explain import explain
-from engine.evaluation.facts import UNSET, Env, FactProvider, bind
+from engine.evaluation.facts import UNSET, Env, FactProvider, bind, new_trace
 from engine.language.values import MISSING, to_json
 from engine.pack.index import Index
 from engine.pack.model import CompiledRule, Pack
@@ -42,7 +42,7 @@ def evaluate(pack: Pack, tx: Transaction, facts: FactProvider | None = None) -> 
     """Judge one valid transaction under the rules of `pack` in force on its date; `facts` provides the
     pack's external facts (none: zeros, and rules can say so). The rule index settles the rules made of
     simple tests; the others are run (see `engine.pack.index`)."""
-    env = bind(pack, tx, facts)
+    env = bind(pack, tx, facts, trace=False)
     index = pack.index_on(tx.date)
     fired, not_evaluable, run = index.scan(env)
     rules = index.rules
@@ -64,7 +64,7 @@ def evaluate(pack: Pack, tx: Transaction, facts: FactProvider | None = None) -> 
     review = review or bool(not_evaluable)
     positions = index.plain if not run else sorted((*index.plain, *index.in_order(run)))
     if positions:
-        trace = env.trace
+        trace = env.trace = new_trace(pack.leaf_count)
         for position in positions:
             rule = rules[position]
             plan = rule.plan
