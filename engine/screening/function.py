@@ -93,13 +93,24 @@ class PartyMatch:
 
 
 def party_screener(index: Any) -> Callable[[str, Any], tuple[Any, ...]]:
-    """Every match of a name at or above 0.80 on a date, memoised: batches repeat their parties."""
+    """Every match of a name at or above 0.80 on a date (the best 50), memoised by name: batches repeat their
+    parties on many dates. An entry is in force on a date or not as a whole (all its names), so the matches
+    on a date are the matches on any date, best first, less the entries not in force that day."""
 
     @functools.lru_cache(maxsize=16_384)
+    def every_match(name: str) -> tuple[Any, ...]:
+        return tuple(index.screen(name, threshold=float(DEFAULT_MIN_SCORE), limit=MAX_MATCHES))
+
     def matches(name: str, day: Any) -> tuple[Any, ...]:
-        return tuple(index.screen(name, on=day, threshold=float(DEFAULT_MIN_SCORE), limit=50))
+        found = every_match(name)
+        if day is not None:
+            found = tuple(match for match in found if match.entry.in_force(day))
+        return found[:50]
 
     return matches
+
+
+MAX_MATCHES = 10_000  # of one name at 0.80 or above, on any date; far beyond any real name
 
 
 def screen_function(index: Any) -> Function:
