@@ -1,6 +1,7 @@
 """The `clearance` command: one module per command group, over the engine's public names.
 
 common   exit statuses, options, opening a pack, printing diagnostics
+batch    `clearance batch`
 check    `clearance check`
 rules    `clearance rules validate|test|list|show|schema`
 screen   `clearance screen`
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import click
 
+from engine.cli.batch import batch
 from engine.cli.check import check
 from engine.cli.rules import rules
 from engine.cli.screen import screen
@@ -21,6 +23,7 @@ def main() -> None:
     """Screen AI-accelerator exports against dated, declarative rule packs."""
 
 
+main.add_command(batch)
 main.add_command(check)
 main.add_command(rules)
 main.add_command(screen)

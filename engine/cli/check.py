@@ -101,6 +101,9 @@ def check(files: tuple[str, ...], as_json: bool, pack_dir: Path | None, engine_n
 
     with backend_for(pack, engine_name) as backend:
         for source in files:
+            if source.lower().endswith(".csv"):
+                error(source, "csv_file", f"a CSV file is checked with `clearance batch {source} -o OUT.csv`")
+                continue
             try:
                 name, data = read_documents(source)
             except InvalidDocument as exc:
