@@ -33,7 +33,10 @@ class RowResult(NamedTuple):
 
 class FileFacts(InMemoryFacts):
     """The external facts of one file: what its earlier allowed rows accrued (zero for a key none did, and
-    counted: the file is the whole record)."""
+    counted: the file is the whole record). Stable: a row's decision is read before the next row's accruals
+    are added."""
+
+    stable = True
 
     def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
         return self.facts.get(name, {}).get(key, {})
@@ -43,6 +46,7 @@ class _Watch:
     """A provider that notes whether a decision read a fact (and answers zero)."""
 
     read = False
+    stable = True
 
     def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
         self.read = True

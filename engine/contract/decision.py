@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
@@ -28,7 +27,12 @@ class ConditionResult(NamedTuple):
         return {"expr": self.expr, "observed": self.observed, "result": self.result}
 
 
-Render = Callable[[], tuple[str, tuple[ConditionResult, ...]]]  # a finding's message and conditions
+class Render(Protocol):
+    """Renders a finding's message and its conditions, each on first access."""
+
+    def message(self) -> str: ...
+
+    def conditions(self) -> tuple[ConditionResult, ...]: ...
 
 
 class Finding:
@@ -66,7 +70,7 @@ class Finding:
         cls, rule: str, effect: str, title: str, cite: str, in_force: tuple[str | None, str | None],
         rule_effect: str, reason: str | None, fee_usd: Decimal | None, render: Render,
     ) -> Finding:  # fmt: skip
-        """A finding whose message and conditions `render` gives on first access."""
+        """A finding whose message and conditions `render` gives, each on first access."""
         finding = cls.__new__(cls)
         finding.rule, finding.effect, finding.title, finding.cite = rule, effect, title, cite
         finding.in_force, finding.rule_effect, finding.reason, finding.fee_usd = in_force, rule_effect, reason, fee_usd
@@ -74,23 +78,22 @@ class Finding:
         finding._render = render
         return finding
 
-    def _rendered(self) -> None:
-        assert self._render is not None
-        self._message, self._conditions = self._render()
-        self._render = None
-
     @property
     def message(self) -> str:
         if self._message is None:
-            self._rendered()
-        assert self._message is not None
+            assert self._render is not None
+            self._message = self._render.message()
+            if self._conditions is not None:
+                self._render = None
         return self._message
 
     @property
     def conditions(self) -> tuple[ConditionResult, ...]:
         if self._conditions is None:
-            self._rendered()
-        assert self._conditions is not None
+            assert self._render is not None
+            self._conditions = self._render.conditions()
+            if self._message is not None:
+                self._render = None
         return self._conditions
 
     @property

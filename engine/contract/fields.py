@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 Kind = str  # a rule-language type name: "string", "number", "bool", "date" or "list"
@@ -33,7 +34,7 @@ class Field:
     fallback: str | None = None
     derived: bool = False  # computed from the transaction, not one of its attributes
 
-    @property
+    @cached_property
     def path(self) -> tuple[str, ...]:
         return tuple(self.name.split("."))
 

@@ -8,7 +8,10 @@ from typing import Any
 from engine.contract.fields import CSV_COLUMNS, FIELDS
 
 LIST_SEPARATOR = ";"
-_COLUMNS = tuple((f.csv, f.path, f.kind) for f in FIELDS if f.csv is not None)
+# (column, the object it belongs to or None, the attribute, a `;`-separated list)
+_COLUMNS = tuple(
+    (f.csv, f.path[0] if len(f.path) == 2 else None, f.path[-1], f.kind == "list") for f in FIELDS if f.csv is not None
+)
 
 __all__ = ["CSV_COLUMNS", "LIST_SEPARATOR", "transaction_from_row"]
 
@@ -19,15 +22,20 @@ def transaction_from_row(row: Mapping[str, str | None]) -> dict[str, Any]:
     A nested object (`customer`, `end_user`, `specs`) is present when any of its cells is; the customer is
     always present, so that a row without a name is reported as `customer.name` missing."""
     tx: dict[str, Any] = {"customer": {}}
-    for column, path, kind in _COLUMNS:
-        cell = row.get(column)
-        if cell is None or not cell.strip():
+    get = row.get
+    for column, owner, attribute, is_list in _COLUMNS:
+        cell = get(column)
+        if not cell:
             continue
         value: Any = cell.strip()
-        if kind == "list":
+        if not value:
+            continue
+        if is_list:
             value = [item.strip() for item in value.split(LIST_SEPARATOR) if item.strip()]
-        target = tx
-        for part in path[:-1]:
-            target = target.setdefault(part, {})
-        target[path[-1]] = value
+        if owner is None:
+            tx[attribute] = value
+        elif owner in tx:
+            tx[owner][attribute] = value
+        else:
+            tx[owner] = {attribute: value}
     return tx

@@ -79,7 +79,10 @@ def _unset_trace(slots: int) -> Any:
 
 
 class FactProvider(Protocol):
-    """Where a pack's external facts come from (the decision log, the earlier rows of a batch, a test)."""
+    """Where a pack's external facts come from (the decision log, the earlier rows of a batch, a test).
+
+    A decision made with a provider renders its findings and explanation at once, since the facts may change
+    afterwards; a provider whose facts do not change before the decision is read may say `stable = True`."""
 
     def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
         """The fact `name` for `key` (its fields by name), or None when there is none."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
 from typing import Any, NamedTuple
 
 from engine.contract import ConditionResult, Decision, Finding, Transaction
@@ -133,12 +132,13 @@ def decide(pack: Pack, tx: Transaction, env: Env, verdicts: Iterable[Verdict]) -
 
 def _decided(pack: Pack, tx: Transaction, env: Env, outcome: str, fee: Decimal, details: Details) -> Decision:
     """The outcome, fee and accruals are settled now; findings, classification and explanation are rendered
-    on first access (at once when the facts come from a caller's provider, which may change after this call)."""
+    on first access (at once when the facts come from a caller's provider, which may change after this call,
+    unless it says it will not before the decision is read: `stable = True`)."""
     decision = Decision.deferred(
         tx.id, outcome, fee if outcome == "allow" else ZERO, pack.ruleset, tx.date, fee,
         _accruals(pack, env) if outcome == "allow" and pack.accruals else (), details,
     )  # fmt: skip
-    if env.provider is not None and pack.reads_facts:
+    if env.provider is not None and pack.reads_facts and not getattr(env.provider, "stable", False):
         decision.rendered()
     return decision
 
@@ -189,8 +189,9 @@ class Details:
             done = {id(item[0]): item for item in self._items}
             rules = index.rules
             values: dict[int, Any] = dict.fromkeys(index.in_order(fired), True)
-            values.update(dict.fromkeys(index.in_order(not_evaluable), MISSING))
-            order = {id(rule): position for position, rule in enumerate(rules)}
+            if not_evaluable:
+                values.update(dict.fromkeys(index.in_order(not_evaluable), MISSING))
+            order = index.position_of
             for item in self._items:
                 values[order[id(item[0])]] = None
             self._items = [
@@ -215,7 +216,7 @@ class Details:
                 rule.effect,
                 reason,
                 fee,
-                partial(_render, rule, value, reason, env),
+                _Rendering(rule, value, reason, env),
             )
             for rule, value, effect, reason, fee in self.items
         )
@@ -289,8 +290,23 @@ def _accruals(pack: Pack, env: Env | None) -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
-def _render(rule: CompiledRule, value: Any, reason: str | None, env: Env) -> tuple[str, tuple[ConditionResult, ...]]:
-    """A finding's message and the conditions it shows, each with the values it read."""
+class _Rendering:
+    """A finding's message, and the conditions it shows with the values each read."""
+
+    __slots__ = ("env", "reason", "rule", "value")
+
+    def __init__(self, rule: CompiledRule, value: Any, reason: str | None, env: Env):
+        self.rule, self.value, self.reason, self.env = rule, value, reason, env
+
+    def message(self) -> str:
+        rule, reason = self.rule, self.reason
+        return rule.message.render(self.env) if reason is None else f"{rule.title}: could not be evaluated: {reason}"
+
+    def conditions(self) -> tuple[ConditionResult, ...]:
+        return _conditions(self.rule, self.value, self.env)
+
+
+def _conditions(rule: CompiledRule, value: Any, env: Env) -> tuple[ConditionResult, ...]:
     trace = env.trace
     conditions = []
     for leaf in rule.leaves:
@@ -304,8 +320,7 @@ def _render(rule: CompiledRule, value: Any, reason: str | None, env: Env) -> tup
                 result = MISSING
         observed = _observed(leaf.observed, env)
         conditions.append(ConditionResult(leaf.text, observed, None if result is MISSING else result))
-    message = rule.message.render(env) if reason is None else f"{rule.title}: could not be evaluated: {reason}"
-    return message, tuple(conditions)
+    return tuple(conditions)
 
 
 def _observed(observed: tuple[tuple[str, Any], ...], env: Env) -> Any:

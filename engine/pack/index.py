@@ -149,6 +149,7 @@ class Index:
 
     def __init__(self, rules: tuple[CompiledRule, ...]):
         self.rules = rules
+        self.position_of = {id(rule): position for position, rule in enumerate(rules)}
         found = [(position, branches(rule)) for position, rule in enumerate(rules)]
         indexed = [(position, shape) for position, shape in found if shape is not None]
         names = {test[1] for _, shape in indexed for tests in shape[0] for test in tests}

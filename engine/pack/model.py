@@ -206,7 +206,9 @@ class Pack:
         errors = []
         for name, allowed in self.vocabularies.items():
             value = BY_NAME[name].read(tx) if name in BY_NAME else None
-            items = value if isinstance(value, tuple | list | frozenset) else () if value is None else (value,)
+            if value is None or (allowed.issuperset(value) if isinstance(value, tuple) else value in allowed):
+                continue
+            items = value if isinstance(value, tuple | list | frozenset) else (value,)
             for index, item in enumerate(items):
                 if item in allowed:
                     continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -271,3 +272,29 @@ def test_the_same_batch_on_a_dask_cluster_gives_the_same_bytes(tmp_path: Path) -
 def test_checking_a_csv_file_points_to_batch(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", str(EXAMPLES)])
     assert result.exit_code == 2 and "clearance batch" in result.output
+
+
+def test_a_terminal_gets_a_progress_bar_with_rows_per_second(tmp_path: Path) -> None:
+    import pty
+
+    source = big_input(tmp_path, 3000)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        clearance(source, "-o", tmp_path / "out.csv", "--workers", "1", "--chunk-rows", "100"),
+        stdout=subprocess.DEVNULL, stderr=follower, env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+    )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not data:
+            break
+        seen += data
+    assert process.wait(timeout=120) == 0
+    os.close(leader)
+    text = seen.decode(errors="replace")
+    assert "rows/s" in text and "big.csv" in text and "━" in text  # the bar, named after the file, with its rate
+    assert "3,000 rows in" in text  # and the summary after it
