@@ -5,6 +5,7 @@ batch    `clearance batch`
 check    `clearance check`
 rules    `clearance rules validate|test|list|show|schema`
 screen   `clearance screen`
+store    `clearance keys|log|reviews`: API keys, the decision log, the review queue
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from engine.cli.batch import batch
 from engine.cli.check import check
 from engine.cli.rules import rules
 from engine.cli.screen import screen
+from engine.cli.store import keys, log_group, reviews
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,5 +29,8 @@ main.add_command(batch)
 main.add_command(check)
 main.add_command(rules)
 main.add_command(screen)
+main.add_command(keys)
+main.add_command(log_group)
+main.add_command(reviews)
 
 __all__ = ["main"]

@@ -1,0 +1,331 @@
+"""The HTTP API of SPEC.md: a thin shell over the engine's public names and the decision log.
+
+Every error has one shape, `{"error": {"code", "message", "details"}}`; bad input is a 4xx that names what is
+wrong, never a 500. Every route but the health checks needs an API key (`Authorization: Bearer KEY` or
+`X-API-Key: KEY`) of a role allowed to use it.
+"""
+
+import datetime as dt
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import engine
+from engine.batch import BatchInputError, BatchOptions, run_batch
+from engine.contract.documents import load_document
+from engine.errors import InvalidDocument, InvalidTransaction
+from engine.store import Conflict, DecisionLog, NotFound, StoreError
+
+log = logging.getLogger("clearance.access")
+
+MAX_BODY = 64 * 1024  # one transaction
+MAX_BATCH = 50 * 1024 * 1024  # one CSV upload
+PERMISSIONS = {
+    "decisions:create": {"submitter"},
+    "decisions:read": {"submitter", "reviewer", "auditor"},
+    "reviews:read": {"reviewer", "auditor"},
+    "reviews:resolve": {"reviewer"},
+    "batches:create": {"submitter"},
+}
+EXAMPLE = {
+    "id": "T-1",
+    "date": "2026-02-01",
+    "product": "H200",
+    "quantity": 100,
+    "unit_price_usd": "30000",
+    "destination": "CN",
+    "customer": {"id": "C-ALI", "name": "Alibaba Cloud Computing Ltd.", "country": "CN"},
+    "end_use": "commercial-ai",
+    "attestations": ["us_third_party_tested", "kyc_remote_access_controls", "us_supply_sufficient",
+                     "no_foundry_diversion", "china_volume_within_50pct"],
+}  # fmt: skip
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details or []
+
+
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+class Resolution(BaseModel):
+    resolution: str = Field(pattern="^(release|reject)$", description="`release` (allow) or `reject` (deny)")
+    note: str = Field(min_length=1, max_length=5000, description="why: required")
+
+
+@dataclass
+class Caller:
+    key_id: str
+    role: str
+
+
+def create_app(pack: engine.Pack, store: DecisionLog) -> FastAPI:
+    """The API over `pack` and the decision log `store` (its tables migrated)."""
+    app = FastAPI(
+        title="clearance",
+        version="1",
+        description="Screen AI-accelerator exports against dated, declarative rule packs. Every decision is "
+        "stored in the decision log before it is returned.",
+    )
+    registry = CollectorRegistry()
+    decided = Counter("clearance_decisions_total", "Decisions made, by outcome", ["outcome"], registry=registry)
+    latency = Histogram(
+        "clearance_request_seconds", "Request latency", ["route"], registry=registry,
+        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    )  # fmt: skip
+
+    class OpenReviews:
+        def collect(self) -> Any:
+            gauge = GaugeMetricFamily("clearance_open_reviews", "Reviews waiting for a person")
+            gauge.add_metric([], store.open_reviews())
+            yield gauge
+
+    registry.register(OpenReviews())
+    app.state.pack, app.state.store = pack, store
+
+    # errors: one shape ---------------------------------------------------------------------------------------
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]} for e in exc.errors()
+        ]
+        return JSONResponse(error_body("invalid_request", "the request is not valid", details), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("internal", "the server failed; the error is logged"), status_code=500)
+
+    # access log and body limits ------------------------------------------------------------------------------
+    @app.middleware("http")
+    async def _access(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        began = time.perf_counter()
+        limit = MAX_BATCH if request.url.path == "/v1/batches" else MAX_BODY
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            response: Response = JSONResponse(
+                error_body("too_large", f"the request body is larger than {limit:,} bytes"), status_code=413
+            )
+        else:
+            response = await call_next(request)
+        elapsed = time.perf_counter() - began
+        route = request.scope.get("route")
+        latency.labels(getattr(route, "path", "other")).observe(elapsed)
+        log.info(
+            json.dumps(
+                {
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "ms": round(elapsed * 1000, 2),
+                    "decision_id": getattr(request.state, "decision_id", None),
+                    "key": getattr(request.state, "key_id", None),
+                }
+            )
+        )
+        return response
+
+    async def body(request: Request, limit: int = MAX_BODY) -> bytes:
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > limit:
+                raise ApiError(413, "too_large", f"the request body is larger than {limit:,} bytes")
+        return bytes(data)
+
+    # access control ------------------------------------------------------------------------------------------
+    def allowed(permission: str) -> Callable[[Request], Awaitable[Caller]]:
+        roles = PERMISSIONS[permission]
+
+        async def check(request: Request) -> Caller:
+            header = request.headers.get("authorization", "")
+            key = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key")
+            found = await run_in_threadpool(store.authenticate, key) if key else None
+            if found is None:
+                raise ApiError(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY)")
+            caller = Caller(*found)
+            request.state.key_id = caller.key_id
+            if caller.role not in roles:
+                raise ApiError(
+                    403, "forbidden", f"role `{caller.role}` may not do this (needs {' or '.join(sorted(roles))})"
+                )
+            return caller
+
+        return check
+
+    # health --------------------------------------------------------------------------------------------------
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> JSONResponse:
+        ready = await run_in_threadpool(store.ready)
+        body = {"status": "ready" if ready else "not ready", "ruleset": pack.ruleset}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    async def metrics() -> Response:
+        data = await run_in_threadpool(generate_latest, registry)
+        return Response(data, media_type=CONTENT_TYPE_LATEST)
+
+    # decisions -----------------------------------------------------------------------------------------------
+    @app.post(
+        "/v1/decisions",
+        tags=["decisions"],
+        status_code=201,
+        responses={
+            200: {"description": "the same transaction was submitted before: its stored decision"},
+            409: {"description": "the transaction id is in the log with other content"},
+            422: {"description": "invalid transaction: every bad field named"},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": engine.contract.transaction_schema(), "example": EXAMPLE}},
+            }
+        },
+    )
+    async def create_decision(
+        request: Request, caller: Annotated[Caller, Depends(allowed("decisions:create"))]
+    ) -> JSONResponse:
+        """Validate, evaluate, store and return the decision (with its `decision_id`)."""
+        raw = await body(request)
+        try:
+            data = load_document(raw.decode("utf-8"), "request body")
+        except UnicodeDecodeError:
+            raise ApiError(400, "invalid_document", "the request body is not UTF-8") from None
+        except InvalidDocument as exc:
+            raise ApiError(400, "invalid_document", exc.message) from None
+        try:
+            tx = pack.transaction(data, "request body")
+        except InvalidTransaction as exc:
+            details = [{"field": e.field, "message": e.message} for e in exc.errors]
+            raise ApiError(422, "invalid_transaction", "the transaction is not valid", details) from None
+        try:
+            record, created = await run_in_threadpool(store.submit, pack, tx, caller.key_id)
+        except Conflict as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
+        except StoreError as exc:
+            raise ApiError(503, "unavailable", str(exc)) from None
+        request.state.decision_id = record["decision_id"]
+        if created:
+            decided.labels(record["decision"]).inc()
+        return JSONResponse(record, status_code=201 if created else 200)
+
+    @app.get("/v1/decisions/{decision_id}", tags=["decisions"])
+    async def get_decision(decision_id: str, caller: Annotated[Caller, Depends(allowed("decisions:read"))]) -> Any:
+        """A stored decision (by decision id or transaction id), with its transaction and review."""
+        try:
+            return await run_in_threadpool(store.get, decision_id)
+        except NotFound as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+
+    @app.get("/v1/decisions", tags=["decisions"])
+    async def list_decisions(
+        caller: Annotated[Caller, Depends(allowed("decisions:read"))],
+        decision: Annotated[str | None, Query(pattern="^(allow|deny|review)$")] = None,
+        since: Annotated[dt.datetime | dt.date | None, Query(description="evaluated at or after")] = None,
+        customer: Annotated[str | None, Query(max_length=500, description="part of the name, or the id")] = None,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> dict[str, Any]:
+        """Decisions in log order, filtered, a page at a time (`next_cursor` gives the next page)."""
+        when = None
+        if since is not None:
+            when = since if isinstance(since, dt.datetime) else dt.datetime.combine(since, dt.time())
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.timezone.utc)
+        try:
+            items, following = await run_in_threadpool(
+                lambda: store.search(outcome=decision, since=when, customer=customer, after=cursor, limit=limit)
+            )
+        except StoreError as exc:
+            raise ApiError(400, "bad_cursor", str(exc)) from None
+        return {"items": items, "next_cursor": following}
+
+    # reviews -------------------------------------------------------------------------------------------------
+    @app.get("/v1/reviews", tags=["reviews"])
+    async def list_reviews(
+        caller: Annotated[Caller, Depends(allowed("reviews:read"))],
+        status: Annotated[str | None, Query(pattern="^(open|resolved)$")] = "open",
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        """The review queue: every `review` decision opens a review."""
+        return {"items": await run_in_threadpool(lambda: store.reviews(status, limit))}
+
+    @app.post("/v1/reviews/{decision_id}", tags=["reviews"])
+    async def resolve_review(
+        decision_id: str, resolution: Resolution, caller: Annotated[Caller, Depends(allowed("reviews:resolve"))]
+    ) -> Any:
+        """Record a person's resolution beside the engine's decision (which is kept as it was)."""
+        try:
+            return await run_in_threadpool(
+                store.resolve, decision_id, resolution.resolution, resolution.note, caller.key_id
+            )
+        except NotFound as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+        except Conflict as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
+        except StoreError as exc:
+            raise ApiError(422, "invalid_resolution", str(exc)) from None
+
+    # batches -------------------------------------------------------------------------------------------------
+    @app.post(
+        "/v1/batches",
+        tags=["batches"],
+        openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+        response_class=PlainTextResponse,
+    )
+    async def create_batch(
+        request: Request,
+        caller: Annotated[Caller, Depends(allowed("batches:create"))],
+        output: Annotated[str, Query(alias="format", pattern="^(csv|jsonl)$")] = "csv",
+    ) -> Response:
+        """A CSV file of transactions (the body, `text/csv`) checked as `clearance batch` does: the result CSV
+        or JSON lines. The decisions are not stored in the log."""
+        raw = await body(request, MAX_BATCH)
+        return await run_in_threadpool(_batch, pack, raw, output)
+
+    return app
+
+
+def _batch(pack: engine.Pack, raw: bytes, output: str) -> Response:
+    with tempfile.TemporaryDirectory(prefix="clearance-batch-") as tmp:
+        source, target = Path(tmp) / "in.csv", Path(tmp) / f"out.{output}"
+        source.write_bytes(raw)
+        options = BatchOptions(input=source, output=target, pack_dir=pack.root, jsonl=output == "jsonl")
+        try:
+            summary = run_batch(options, pack)
+        except BatchInputError as exc:
+            message = str(exc).replace(str(source), "upload")
+            return JSONResponse(error_body("invalid_batch", message), status_code=422)
+        media = "application/x-ndjson" if output == "jsonl" else "text/csv; charset=utf-8"
+        headers = {"X-Clearance-Rows": str(summary.rows)}
+        return Response(target.read_bytes(), media_type=media, headers=headers)

@@ -1,0 +1,407 @@
+"""The decision log: every decision with its transaction, findings, ruleset and time; the review queue; the
+external facts (license usage) the pack's rules read; API keys. SQLite by default, PostgreSQL to scale out.
+
+A submission is one database transaction: look the transaction id up (the same content returns the stored
+decision; other content is a conflict), evaluate with the log as the provider of external facts, store the
+decision, add what it accrues, open a review, commit; only then is it answered. Facts are read under a lock:
+PostgreSQL locks each fact's row (`SELECT ... FOR UPDATE`, the row made first if new), and SQLite takes its one
+write lock when the transaction begins (`BEGIN IMMEDIATE`), so that concurrent submissions never use the same
+units twice. A deadlock or serialisation failure is retried.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from engine.contract import Decision, Transaction
+from engine.errors import ClearanceError
+from engine.evaluation import evaluate
+from engine.pack import Pack
+from engine.store.schema import api_keys, decisions, fact_totals, reviews
+
+ROLES = ("submitter", "reviewer", "auditor", "rules-admin")
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+RETRIES = 8
+
+
+class StoreError(ClearanceError):
+    """The decision log cannot do what was asked."""
+
+
+class Conflict(StoreError):
+    """The transaction id is in the log with other content."""
+
+
+class NotFound(StoreError):
+    """No such decision or review."""
+
+
+def database_url(url: str) -> str:
+    """A database URL as SQLAlchemy takes it: `postgresql://` uses psycopg 3; a bare path is a SQLite file."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        created = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(created, "connect")
+        def _sqlite_connect(dbapi: Any, record: Any) -> None:
+            dbapi.isolation_level = None  # transactions begin where the store says (BEGIN IMMEDIATE)
+            cursor = dbapi.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")  # a committed decision survives a power cut
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(created, "begin")
+        def _sqlite_begin(connection: Connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return created
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def content_digest(tx: Transaction) -> str:
+    """The digest of a transaction as validated: the same content, however written, has the same digest."""
+    canonical = json.dumps(tx.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class LogFacts:
+    """The pack's external facts as the log holds them, read under a lock within one database transaction."""
+
+    stable = True  # the decision is rendered and stored before the transaction commits
+
+    def __init__(self, connection: Connection, locking: bool):
+        self.connection = connection
+        self.locking = locking
+        self.read: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
+        slot = (name, str(key))
+        if slot not in self.read:
+            self.read[slot] = self._load(*slot)
+        return self.read[slot]
+
+    def _load(self, name: str, key: str) -> dict[str, Any]:
+        where = (fact_totals.c.fact == name) & (fact_totals.c.key == key)
+        if self.locking:  # make the row, so that there is one to lock
+            from sqlalchemy.dialects.postgresql import insert
+
+            self.connection.execute(insert(fact_totals).values(fact=name, key=key, amounts={}).on_conflict_do_nothing())
+            query = select(fact_totals.c.amounts).where(where).with_for_update()
+        else:
+            query = select(fact_totals.c.amounts).where(where)
+        amounts = self.connection.execute(query).scalar()
+        return {field: _number(text) for field, text in (amounts or {}).items()}
+
+    def add(self, name: str, key: Any, amounts: Mapping[str, Any]) -> None:
+        totals = dict(self.fact(name, key) or {})
+        for field, amount in amounts.items():
+            totals[field] = totals.get(field, 0) + amount
+        self.read[(name, str(key))] = totals
+        stored = {field: str(amount) for field, amount in totals.items()}
+        where = (fact_totals.c.fact == name) & (fact_totals.c.key == str(key))
+        changed = self.connection.execute(update(fact_totals).where(where).values(amounts=stored)).rowcount
+        if not changed:
+            self.connection.execute(fact_totals.insert().values(fact=name, key=str(key), amounts=stored))
+
+
+def _number(text: str) -> Any:
+    return int(text) if text.lstrip("-").isdigit() else Decimal(text)
+
+
+class DecisionLog:
+    """The log over one database; `migrate()` brings its tables to the current version."""
+
+    def __init__(self, url: str, clock: Callable[[], dt.datetime] = _utcnow):
+        self.url = database_url(url)
+        self.engine = make_engine(url)
+        self.postgres = self.engine.dialect.name == "postgresql"
+        self.clock = clock
+
+    def migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def ready(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(select(func.count()).select_from(api_keys))
+            return True
+        except DBAPIError:
+            return False
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # decisions ---------------------------------------------------------------------------------------------
+    def submit(self, pack: Pack, tx: Transaction, submitted_by: str | None = None) -> tuple[dict[str, Any], bool]:
+        """The decision for `tx`, stored before it is returned, and whether it is new (False: the same
+        transaction was submitted before, and this is its stored decision). Conflict: same id, other content."""
+        digest = content_digest(tx)
+        for attempt in range(RETRIES):
+            try:
+                with self.engine.begin() as connection:
+                    stored = connection.execute(
+                        select(decisions.c.content_digest, decisions.c.decision).where(
+                            decisions.c.transaction_id == tx.id
+                        )
+                    ).first()
+                    if stored is not None:
+                        if stored.content_digest != digest:
+                            raise Conflict(
+                                f"transaction `{tx.id}` is already in the log with other content; "
+                                "a new transaction needs a new id"
+                            )
+                        return dict(stored.decision), False
+                    facts = LogFacts(connection, locking=self.postgres)
+                    decision = self._stamp(evaluate(pack, tx, facts))
+                    record = decision.as_dict()
+                    self._store(connection, tx, digest, decision, record, submitted_by)
+                    if decision.decision == "allow":
+                        for accrual in decision.accruals:
+                            facts.add(accrual["fact"], accrual["key"], accrual["amounts"])
+                return record, True
+            except IntegrityError:  # the same id, stored by a concurrent submission: look again
+                continue
+            except OperationalError as exc:  # deadlock, serialisation failure, a busy SQLite file
+                if attempt == RETRIES - 1:
+                    raise StoreError(f"the decision log is busy: {exc.orig}") from None
+                time.sleep(0.01 * 2**attempt)
+        raise StoreError(f"transaction `{tx.id}` could not be stored")
+
+    def _stamp(self, decision: Decision) -> Decision:
+        now = self.clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return decision.stamped(uuid.uuid4().hex, now)
+
+    def _store(
+        self, connection: Connection, tx: Transaction, digest: str, decision: Decision,
+        record: dict[str, Any], submitted_by: str | None,
+    ) -> None:  # fmt: skip
+        assert decision.decision_id is not None and decision.evaluated_at is not None
+        at = dt.datetime.fromisoformat(decision.evaluated_at.replace("Z", "+00:00"))
+        connection.execute(
+            decisions.insert().values(
+                decision_id=decision.decision_id,
+                transaction_id=tx.id,
+                content_digest=digest,
+                outcome=decision.decision,
+                fee_usd=decision.fee_usd,
+                customer_name=tx.customer.name,
+                customer_id=tx.customer.id,
+                transaction_date=tx.date,
+                ruleset_pack=decision.ruleset["pack"],
+                ruleset_version=decision.ruleset["version"],
+                ruleset_digest=decision.ruleset["digest"],
+                evaluated_at=at,
+                submitted_by=submitted_by,
+                transaction=tx.model_dump(mode="json", exclude_unset=True),
+                decision=record,
+            )
+        )
+        if decision.decision == "review":
+            connection.execute(reviews.insert().values(decision_id=decision.decision_id, status="open", opened_at=at))
+
+    def get(self, decision_id: str) -> dict[str, Any]:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(decisions.c.decision, decisions.c.transaction, reviews.c.status, reviews.c.resolution,
+                       reviews.c.note, reviews.c.reviewer, reviews.c.resolved_at)
+                .select_from(decisions.outerjoin(reviews))
+                .where((decisions.c.decision_id == decision_id) | (decisions.c.transaction_id == decision_id))
+            ).first()  # fmt: skip
+        if row is None:
+            raise NotFound(f"no decision `{decision_id}` in the log")
+        out = {**row.decision, "transaction": row.transaction}
+        if row.status is not None:
+            out["review"] = _review(row)
+        return out
+
+    def search(
+        self, *, outcome: str | None = None, since: dt.datetime | None = None, customer: str | None = None,
+        after: str | None = None, limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+        """Decisions in log order (oldest first), filtered; and the cursor for the next page, if any."""
+        query = select(decisions.c.seq, decisions.c.decision).order_by(decisions.c.seq).limit(limit + 1)
+        if outcome:
+            query = query.where(decisions.c.outcome == outcome)
+        if since:
+            query = query.where(decisions.c.evaluated_at >= since)
+        if customer:
+            needle = customer.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(
+                func.lower(decisions.c.customer_name).like(f"%{needle}%", escape="\\")
+                | (decisions.c.customer_id == customer)
+            )
+        if after:
+            query = query.where(decisions.c.seq > _cursor_seq(after))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        page = rows[:limit]
+        more = len(rows) > limit
+        return [dict(r.decision) for r in page], (_cursor(page[-1].seq) if more and page else None)
+
+    def count(self) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(decisions.c.outcome, func.count()).group_by(decisions.c.outcome)).all()
+        return {outcome: n for outcome, n in rows}
+
+    def usage(self) -> dict[tuple[str, str], dict[str, Any]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(fact_totals.c.fact, fact_totals.c.key, fact_totals.c.amounts)).all()
+        return {(r.fact, r.key): {f: _number(v) for f, v in r.amounts.items()} for r in rows}
+
+    # reviews -------------------------------------------------------------------------------------------------
+    def reviews(self, status: str | None = "open", limit: int = 100) -> list[dict[str, Any]]:
+        query = (
+            select(reviews, decisions.c.transaction_id, decisions.c.decision, decisions.c.transaction)
+            .select_from(reviews.join(decisions))
+            .order_by(reviews.c.opened_at, decisions.c.seq)
+            .limit(limit)
+        )
+        if status:
+            query = query.where(reviews.c.status == status)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            {
+                "decision_id": r.decision_id,
+                "transaction_id": r.transaction_id,
+                **_review(r),
+                "opened_at": _iso(r.opened_at),
+                "explanation": r.decision["explanation"],
+                "rules": [f["rule"] for f in r.decision["findings"]],
+                "transaction": r.transaction,
+            }
+            for r in rows
+        ]
+
+    def open_reviews(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).where(reviews.c.status == "open")).scalar() or 0)
+
+    def resolve(self, decision_id: str, resolution: str, note: str, reviewer: str) -> dict[str, Any]:
+        """Record a reviewer's resolution beside the engine's decision (which stays as it was)."""
+        if resolution not in ("release", "reject"):
+            raise StoreError("the resolution is `release` or `reject`")
+        if not note.strip():
+            raise StoreError("a resolution needs a note saying why")
+        with self.engine.begin() as connection:
+            row = connection.execute(select(reviews.c.status).where(reviews.c.decision_id == decision_id)).first()
+            if row is None:
+                raise NotFound(f"no review for decision `{decision_id}`")
+            if row.status != "open":
+                raise Conflict(f"the review of `{decision_id}` is already resolved")
+            connection.execute(
+                update(reviews)
+                .where(reviews.c.decision_id == decision_id)
+                .values(status="resolved", resolution=resolution, note=note.strip(), reviewer=reviewer,
+                        resolved_at=self.clock())
+            )  # fmt: skip
+        return self.get(decision_id)
+
+    # keys ----------------------------------------------------------------------------------------------------
+    def create_key(self, role: str, label: str | None = None) -> str:
+        """A new API key for `role`, returned once: the log keeps only a digest of its secret."""
+        if role not in ROLES:
+            raise StoreError(f"role `{role}` is not one of {', '.join(ROLES)}")
+        key_id = secrets.token_hex(8)
+        secret = secrets.token_urlsafe(32)
+        with self.engine.begin() as connection:
+            connection.execute(
+                api_keys.insert().values(
+                    key_id=key_id, secret_sha256=_sha256(secret), role=role, label=label, created_at=self.clock()
+                )
+            )
+        return f"clr_{key_id}_{secret}"
+
+    def has_keys(self) -> bool:
+        with self.engine.connect() as connection:
+            return bool(connection.execute(select(func.count()).select_from(api_keys)).scalar())
+
+    def authenticate(self, key: str) -> tuple[str, str] | None:
+        """The (key id, role) of a valid key, or None."""
+        parts = key.split("_", 2)
+        if len(parts) != 3 or parts[0] != "clr" or len(parts[1]) > 24:
+            return None
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(api_keys.c.secret_sha256, api_keys.c.role, api_keys.c.revoked_at).where(
+                    api_keys.c.key_id == parts[1]
+                )
+            ).first()
+        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_sha256, _sha256(parts[2])):
+            return None
+        return parts[1], row.role
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _review(row: Any) -> dict[str, Any]:
+    return {
+        "status": row.status,
+        "resolution": row.resolution,
+        "note": row.note,
+        "reviewer": row.reviewer,
+        "resolved_at": _iso(row.resolved_at),
+    }
+
+
+def _cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _cursor_seq(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, seq = text.partition(":")
+        if kind != "seq":
+            raise ValueError(text)
+        return int(seq)
+    except (ValueError, UnicodeDecodeError):
+        raise StoreError(f"`{cursor[:40]}` is not a cursor this log gave") from None
+
+
+def iter_resolved(log: DecisionLog) -> Iterator[dict[str, Any]]:
+    yield from log.reviews(status="resolved", limit=1_000_000)

@@ -1,0 +1,81 @@
+"""The decision log's tables (SQLAlchemy Core): decisions, reviews, external-fact totals and API keys.
+
+The same tables serve SQLite and PostgreSQL; Alembic migrations (`migrations/`) create and upgrade them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+# SQLite gives an INTEGER PRIMARY KEY its rowid (autoincrement); PostgreSQL a BIGINT identity
+Seq = BigInteger().with_variant(Integer(), "sqlite")
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),  # the log's order, and its cursor
+    Column("decision_id", String(32), nullable=False, unique=True),
+    Column("transaction_id", String(200), nullable=False, unique=True),
+    Column("content_digest", String(64), nullable=False),  # of the transaction as validated
+    Column("outcome", String(10), nullable=False),
+    Column("fee_usd", Numeric(20, 2), nullable=False),
+    Column("customer_name", String(500), nullable=False),
+    Column("customer_id", String(200)),
+    Column("transaction_date", Date, nullable=False),
+    Column("ruleset_pack", String(200), nullable=False),
+    Column("ruleset_version", String(200), nullable=False),
+    Column("ruleset_digest", String(80), nullable=False),
+    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_by", String(40)),
+    Column("transaction", JSON, nullable=False),
+    Column("decision", JSON, nullable=False),
+    Index("ix_decisions_outcome_seq", "outcome", "seq"),
+    Index("ix_decisions_customer", "customer_name"),
+    Index("ix_decisions_evaluated_at", "evaluated_at"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("decision_id", String(32), ForeignKey("decisions.decision_id"), primary_key=True),
+    Column("status", String(10), nullable=False),  # open | resolved
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("resolution", String(10)),  # release | reject
+    Column("note", Text),
+    Column("reviewer", String(40)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Index("ix_reviews_status", "status", "opened_at"),
+)
+
+fact_totals = Table(
+    "fact_totals",
+    metadata,
+    Column("fact", String(100), primary_key=True),
+    Column("key", String(500), primary_key=True),
+    Column("amounts", JSON, nullable=False),  # field -> decimal text: what allowed decisions accrued
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(24), primary_key=True),  # the public part of the key
+    Column("secret_sha256", String(64), nullable=False),  # the secret is never stored
+    Column("role", String(20), nullable=False),
+    Column("label", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
