@@ -5,6 +5,7 @@ wrong, never a 500. Every route but the health checks needs an API key (`Authori
 `X-API-Key: KEY`) of a role allowed to use it.
 """
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -29,6 +30,7 @@ from engine.batch import BatchInputError, BatchOptions, run_batch
 from engine.contract.documents import load_document
 from engine.errors import InvalidDocument, InvalidTransaction
 from engine.store import Conflict, DecisionLog, NotFound, StoreError
+from engine.store.log import UNKNOWN
 
 log = logging.getLogger("clearance.access")
 
@@ -68,6 +70,55 @@ def error_body(code: str, message: str, details: list[dict[str, Any]] | None = N
 class Resolution(BaseModel):
     resolution: str = Field(pattern="^(release|reject)$", description="`release` (allow) or `reject` (deny)")
     note: str = Field(min_length=1, max_length=5000, description="why: required")
+
+
+class AccessLog:
+    """Refuses a body declared larger than its route's limit (413), times every request and logs it as one JSON
+    line with the decision's id (a plain ASGI middleware: no cost beyond its own work)."""
+
+    def __init__(self, app: Any, latency: Histogram):
+        self.app = app
+        self.latency = latency
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        path = scope["path"]
+        limit = MAX_BATCH if path == "/v1/batches" else MAX_BODY
+        status = 500
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            response = JSONResponse(error_body("too_large", f"the request body is larger than {limit:,} bytes"), 413)
+            status = 413
+            await response(scope, receive, send)
+        else:
+
+            async def sending(message: Any) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            await self.app(scope, receive, sending)
+        elapsed = time.perf_counter() - began
+        route = scope.get("route")
+        self.latency.labels(getattr(route, "path", "other")).observe(elapsed)
+        state = scope.get("state") or {}
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                json.dumps(
+                    {
+                        "method": scope["method"],
+                        "path": path,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 2),
+                        "decision_id": state.get("decision_id"),
+                        "key": state.get("key_id"),
+                    }
+                )
+            )
 
 
 @dataclass
@@ -123,33 +174,7 @@ def create_app(pack: engine.Pack, store: DecisionLog) -> FastAPI:
         return JSONResponse(error_body("internal", "the server failed; the error is logged"), status_code=500)
 
     # access log and body limits ------------------------------------------------------------------------------
-    @app.middleware("http")
-    async def _access(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        began = time.perf_counter()
-        limit = MAX_BATCH if request.url.path == "/v1/batches" else MAX_BODY
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            response: Response = JSONResponse(
-                error_body("too_large", f"the request body is larger than {limit:,} bytes"), status_code=413
-            )
-        else:
-            response = await call_next(request)
-        elapsed = time.perf_counter() - began
-        route = request.scope.get("route")
-        latency.labels(getattr(route, "path", "other")).observe(elapsed)
-        log.info(
-            json.dumps(
-                {
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "ms": round(elapsed * 1000, 2),
-                    "decision_id": getattr(request.state, "decision_id", None),
-                    "key": getattr(request.state, "key_id", None),
-                }
-            )
-        )
-        return response
+    app.add_middleware(AccessLog, latency=latency)
 
     async def body(request: Request, limit: int = MAX_BODY) -> bytes:
         data = bytearray()
@@ -166,7 +191,11 @@ def create_app(pack: engine.Pack, store: DecisionLog) -> FastAPI:
         async def check(request: Request) -> Caller:
             header = request.headers.get("authorization", "")
             key = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key")
-            found = await run_in_threadpool(store.authenticate, key) if key else None
+            found = None
+            if key:
+                found = store.remembered(key)
+                if found is UNKNOWN:
+                    found = await run_in_threadpool(store.authenticate, key)
             if found is None:
                 raise ApiError(401, "unauthorized", "a valid API key is required (Authorization: Bearer KEY)")
             caller = Caller(*found)
@@ -228,8 +257,22 @@ def create_app(pack: engine.Pack, store: DecisionLog) -> FastAPI:
         except InvalidTransaction as exc:
             details = [{"field": e.field, "message": e.message} for e in exc.errors]
             raise ApiError(422, "invalid_transaction", "the transaction is not valid", details) from None
+        loop = asyncio.get_running_loop()
+        answered: asyncio.Future[Any] = loop.create_future()
+
+        def settle(outcome: Any) -> None:
+            if not answered.done():  # a client that went away leaves its future cancelled
+                answered.set_result(outcome)
+
+        def answer(outcome: Any) -> None:  # called by the log's writer after the commit
+            loop.call_soon_threadsafe(settle, outcome)
+
+        store.submit_later(pack, tx, caller.key_id, answer)
+        outcome = await answered
         try:
-            record, created = await run_in_threadpool(store.submit, pack, tx, caller.key_id)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            record, created = outcome
         except Conflict as exc:
             raise ApiError(409, "conflict", str(exc)) from None
         except StoreError as exc:

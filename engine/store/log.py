@@ -16,7 +16,9 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import queue
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -26,9 +28,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.pool import NullPool
 
 from engine.contract import Decision, Transaction
 from engine.errors import ClearanceError
@@ -39,6 +40,9 @@ from engine.store.schema import api_keys, decisions, fact_totals, reviews
 ROLES = ("submitter", "reviewer", "auditor", "rules-admin")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RETRIES = 8
+UNKNOWN: Any = object()
+GROUP = 256  # submissions committed together at most
+KEY_CACHE_SECONDS = 10.0  # a key's check is remembered this long (a revoked key stops working within it)
 
 
 class StoreError(ClearanceError):
@@ -65,7 +69,9 @@ def database_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = database_url(url)
     if url.startswith("sqlite"):
-        created = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60, "check_same_thread": False})
+        created = create_engine(
+            url, pool_size=8, max_overflow=16, connect_args={"timeout": 60, "check_same_thread": False}
+        )
 
         @event.listens_for(created, "connect")
         def _sqlite_connect(dbapi: Any, record: Any) -> None:
@@ -111,15 +117,11 @@ class LogFacts:
         return self.read[slot]
 
     def _load(self, name: str, key: str) -> dict[str, Any]:
-        where = (fact_totals.c.fact == name) & (fact_totals.c.key == key)
         if self.locking:  # make the row, so that there is one to lock
             from sqlalchemy.dialects.postgresql import insert
 
             self.connection.execute(insert(fact_totals).values(fact=name, key=key, amounts={}).on_conflict_do_nothing())
-            query = select(fact_totals.c.amounts).where(where).with_for_update()
-        else:
-            query = select(fact_totals.c.amounts).where(where)
-        amounts = self.connection.execute(query).scalar()
+        amounts = self.connection.execute(_FACT_LOCKED if self.locking else _FACT, {"fact": name, "key": key}).scalar()
         return {field: _number(text) for field, text in (amounts or {}).items()}
 
     def add(self, name: str, key: Any, amounts: Mapping[str, Any]) -> None:
@@ -128,14 +130,58 @@ class LogFacts:
             totals[field] = totals.get(field, 0) + amount
         self.read[(name, str(key))] = totals
         stored = {field: str(amount) for field, amount in totals.items()}
-        where = (fact_totals.c.fact == name) & (fact_totals.c.key == str(key))
-        changed = self.connection.execute(update(fact_totals).where(where).values(amounts=stored)).rowcount
+        changed = self.connection.execute(_FACT_UPDATE, {"f": name, "k": str(key), "amounts": stored}).rowcount
         if not changed:
             self.connection.execute(fact_totals.insert().values(fact=name, key=str(key), amounts=stored))
 
 
 def _number(text: str) -> Any:
     return int(text) if text.lstrip("-").isdigit() else Decimal(text)
+
+
+# statements made once: executing them with parameters skips building and checking them each time
+_FIND = select(decisions.c.content_digest, decisions.c.decision).where(
+    decisions.c.transaction_id == bindparam("transaction_id")
+)
+_INSERT_DECISION = decisions.insert()
+_OPEN_REVIEW = reviews.insert()
+_FACT = select(fact_totals.c.amounts).where(
+    (fact_totals.c.fact == bindparam("fact")) & (fact_totals.c.key == bindparam("key"))
+)
+_FACT_LOCKED = _FACT.with_for_update()
+_FACT_UPDATE = (
+    update(fact_totals)
+    .where((fact_totals.c.fact == bindparam("f")) & (fact_totals.c.key == bindparam("k")))
+    .values(amounts=bindparam("amounts"))
+)
+
+
+class _Pending:
+    """A submission waiting for the writer: answered (`done`) only after its transaction commits."""
+
+    __slots__ = ("answer", "digest", "event", "outcome", "pack", "submitted_by", "tx")
+
+    def __init__(
+        self, pack: Pack, tx: Transaction, digest: str, submitted_by: str | None,
+        answer: Callable[[Any], None] | None = None,
+    ):  # fmt: skip
+        self.pack, self.tx, self.digest, self.submitted_by = pack, tx, digest, submitted_by
+        self.answer = answer
+        self.event = threading.Event()
+        self.outcome: Any = None
+
+    def done(self, outcome: Any) -> None:
+        self.outcome = outcome
+        if self.answer is not None:
+            self.answer(outcome)
+        self.event.set()
+
+    def result(self) -> tuple[dict[str, Any], bool]:
+        self.event.wait()
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        record, created = self.outcome
+        return record, created
 
 
 class DecisionLog:
@@ -146,6 +192,10 @@ class DecisionLog:
         self.engine = make_engine(url)
         self.postgres = self.engine.dialect.name == "postgresql"
         self.clock = clock
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self._keys: dict[str, tuple[float, tuple[str, str] | None]] = {}
 
     def migrate(self) -> None:
         config = Config()
@@ -163,43 +213,103 @@ class DecisionLog:
             return False
 
     def close(self) -> None:
+        with self._lock:
+            if self._writer is not None and self._writer.is_alive():
+                self._queue.put(None)
+                self._writer.join(timeout=30)
+            self._writer = None
         self.engine.dispose()
 
     # decisions ---------------------------------------------------------------------------------------------
     def submit(self, pack: Pack, tx: Transaction, submitted_by: str | None = None) -> tuple[dict[str, Any], bool]:
         """The decision for `tx`, stored before it is returned, and whether it is new (False: the same
-        transaction was submitted before, and this is its stored decision). Conflict: same id, other content."""
-        digest = content_digest(tx)
+        transaction was submitted before, and this is its stored decision). Conflict: same id, other content.
+
+        Submissions from many threads are committed together (group commit): the log's writer takes every
+        submission waiting, judges them one after another in one database transaction, commits once, and
+        only then answers each. One disk flush serves many decisions, and none is answered before it is on
+        disk."""
+        pending = _Pending(pack, tx, content_digest(tx), submitted_by)
+        self._enqueue(pending)
+        return pending.result()
+
+    def submit_later(
+        self, pack: Pack, tx: Transaction, submitted_by: str | None, answer: Callable[[Any], None]
+    ) -> None:
+        """As `submit`, without waiting: `answer` is called (from the log's writer thread) after the commit,
+        with `(decision, new)` or the error. An event loop passes a callback that hands it back to the loop."""
+        self._enqueue(_Pending(pack, tx, content_digest(tx), submitted_by, answer))
+
+    def _enqueue(self, pending: _Pending) -> None:
+        with self._lock:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write, name="decision-log-writer", daemon=True)
+                self._writer.start()
+        self._queue.put(pending)
+
+    def _write(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < GROUP:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Pending]) -> None:
         for attempt in range(RETRIES):
             try:
+                outcomes: list[Any] = []
                 with self.engine.begin() as connection:
-                    stored = connection.execute(
-                        select(decisions.c.content_digest, decisions.c.decision).where(
-                            decisions.c.transaction_id == tx.id
-                        )
-                    ).first()
-                    if stored is not None:
-                        if stored.content_digest != digest:
-                            raise Conflict(
-                                f"transaction `{tx.id}` is already in the log with other content; "
-                                "a new transaction needs a new id"
-                            )
-                        return dict(stored.decision), False
                     facts = LogFacts(connection, locking=self.postgres)
-                    decision = self._stamp(evaluate(pack, tx, facts))
-                    record = decision.as_dict()
-                    self._store(connection, tx, digest, decision, record, submitted_by)
-                    if decision.decision == "allow":
-                        for accrual in decision.accruals:
-                            facts.add(accrual["fact"], accrual["key"], accrual["amounts"])
-                return record, True
-            except IntegrityError:  # the same id, stored by a concurrent submission: look again
+                    for item in batch:
+                        outcomes.append(self._judge(connection, facts, item))
+                for item, outcome in zip(batch, outcomes, strict=True):
+                    item.done(outcome)
+                return
+            except IntegrityError:  # an id stored meanwhile by another process: judge the batch again
                 continue
             except OperationalError as exc:  # deadlock, serialisation failure, a busy SQLite file
                 if attempt == RETRIES - 1:
-                    raise StoreError(f"the decision log is busy: {exc.orig}") from None
+                    for item in batch:
+                        item.done(StoreError(f"the decision log is busy: {exc.orig}"))
+                    return
                 time.sleep(0.01 * 2**attempt)
-        raise StoreError(f"transaction `{tx.id}` could not be stored")
+            except Exception as exc:  # the database failed: every waiting submission is told
+                for item in batch:
+                    item.done(StoreError(f"the decision log failed: {exc}"))
+                return
+        for item in batch:
+            item.done(StoreError(f"transaction `{item.tx.id}` could not be stored"))
+
+    def _judge(self, connection: Connection, facts: LogFacts, item: _Pending) -> Any:
+        """One submission within the writer's transaction: the stored decision, a new one, or the error."""
+        tx = item.tx
+        stored = connection.execute(_FIND, {"transaction_id": tx.id}).first()
+        if stored is not None:
+            if stored.content_digest != item.digest:
+                return Conflict(
+                    f"transaction `{tx.id}` is already in the log with other content; a new transaction needs a new id"
+                )
+            return (dict(stored.decision), False)
+        try:
+            decision = self._stamp(evaluate(item.pack, tx, facts))
+            record = decision.as_dict()
+        except Exception as exc:  # this submission fails; the others of the batch go on
+            return StoreError(f"transaction `{tx.id}` could not be judged: {type(exc).__name__}: {exc}")
+        self._store(connection, tx, item.digest, decision, record, item.submitted_by)
+        if decision.decision == "allow":
+            for accrual in decision.accruals:
+                facts.add(accrual["fact"], accrual["key"], accrual["amounts"])
+        return (record, True)
 
     def _stamp(self, decision: Decision) -> Decision:
         now = self.clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -212,26 +322,27 @@ class DecisionLog:
         assert decision.decision_id is not None and decision.evaluated_at is not None
         at = dt.datetime.fromisoformat(decision.evaluated_at.replace("Z", "+00:00"))
         connection.execute(
-            decisions.insert().values(
-                decision_id=decision.decision_id,
-                transaction_id=tx.id,
-                content_digest=digest,
-                outcome=decision.decision,
-                fee_usd=decision.fee_usd,
-                customer_name=tx.customer.name,
-                customer_id=tx.customer.id,
-                transaction_date=tx.date,
-                ruleset_pack=decision.ruleset["pack"],
-                ruleset_version=decision.ruleset["version"],
-                ruleset_digest=decision.ruleset["digest"],
-                evaluated_at=at,
-                submitted_by=submitted_by,
-                transaction=tx.model_dump(mode="json", exclude_unset=True),
-                decision=record,
-            )
+            _INSERT_DECISION,
+            {
+                "decision_id": decision.decision_id,
+                "transaction_id": tx.id,
+                "content_digest": digest,
+                "outcome": decision.decision,
+                "fee_usd": decision.fee_usd,
+                "customer_name": tx.customer.name,
+                "customer_id": tx.customer.id,
+                "transaction_date": tx.date,
+                "ruleset_pack": decision.ruleset["pack"],
+                "ruleset_version": decision.ruleset["version"],
+                "ruleset_digest": decision.ruleset["digest"],
+                "evaluated_at": at,
+                "submitted_by": submitted_by,
+                "transaction": tx.model_dump(mode="json", exclude_unset=True),
+                "decision": record,
+            },
         )
         if decision.decision == "review":
-            connection.execute(reviews.insert().values(decision_id=decision.decision_id, status="open", opened_at=at))
+            connection.execute(_OPEN_REVIEW, {"decision_id": decision.decision_id, "status": "open", "opened_at": at})
 
     def get(self, decision_id: str) -> dict[str, Any]:
         with self.engine.connect() as connection:
@@ -350,8 +461,27 @@ class DecisionLog:
         with self.engine.connect() as connection:
             return bool(connection.execute(select(func.count()).select_from(api_keys)).scalar())
 
+    def remembered(self, key: str) -> Any:
+        """What `authenticate` answered for `key` in the last few seconds, or `UNKNOWN` (no database read)."""
+        cached = self._keys.get(_sha256(key))
+        if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
+            return cached[1]
+        return UNKNOWN
+
     def authenticate(self, key: str) -> tuple[str, str] | None:
-        """The (key id, role) of a valid key, or None."""
+        """The (key id, role) of a valid key, or None (remembered for a few seconds, by the key's digest)."""
+        found = self.remembered(key)
+        if found is not UNKNOWN:
+            return found
+        digest = _sha256(key)
+        now = time.monotonic()
+        found = self._authenticate(key)
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[digest] = (now, found)
+        return found
+
+    def _authenticate(self, key: str) -> tuple[str, str] | None:
         parts = key.split("_", 2)
         if len(parts) != 3 or parts[0] != "clr" or len(parts[1]) > 24:
             return None
