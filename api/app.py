@@ -29,8 +29,7 @@ import engine
 from engine.batch import BatchInputError, BatchOptions, run_batch
 from engine.contract.documents import load_document
 from engine.errors import InvalidDocument, InvalidTransaction
-from engine.store import Conflict, DecisionLog, NotFound, StoreError
-from engine.store.log import UNKNOWN
+from engine.store import UNKNOWN, Conflict, DecisionLog, NotFound, StoreError
 
 log = logging.getLogger("clearance.access")
 

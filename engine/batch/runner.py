@@ -17,18 +17,16 @@ import datetime as dt
 import json
 import os
 import signal
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from engine.batch.csvfiles import OUTPUT_COLUMNS, BatchInputError, CsvWriter, InputFile, open_input
 from engine.batch.judge import FileFacts, Judge, RowResult
+from engine.batch.workers import Engine, Pending
 from engine.pack import Pack, compile_pack
 
 CHECKPOINT_SECONDS = 2.0
@@ -109,68 +107,6 @@ class Summary:
         }
 
 
-class Pending(Protocol):
-    def result(self) -> tuple[list[RowResult], dict[str, int]]: ...
-
-
-class Done:
-    """A chunk judged in this process."""
-
-    def __init__(self, value: tuple[list[RowResult], dict[str, int]]):
-        self.value = value
-
-    def result(self) -> tuple[list[RowResult], dict[str, int]]:
-        return self.value
-
-
-# worker processes ------------------------------------------------------------------------------------------
-_judge: Judge | None = None
-_bundles: dict[tuple[str, tuple[str, ...]], Judge] = {}
-
-
-def _start_worker(pack_dir: str, header: list[str]) -> None:
-    global _judge
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    _judge = Judge(compile_pack(pack_dir), header)
-
-
-def _judged(judge: Judge, rows: list[list[str]]) -> tuple[list[RowResult], dict[str, int]]:
-    results = judge.chunk(rows)
-    timing = dict(judge.timing)
-    judge.timing = dict.fromkeys(timing, 0)
-    return results, timing
-
-
-def _judge_chunk(rows: list[list[str]]) -> tuple[list[RowResult], dict[str, int]]:
-    assert _judge is not None
-    return _judged(_judge, rows)
-
-
-def _judge_remote(bundle: tuple[str, dict[str, bytes]], header: list[str], rows: list[list[str]]) -> Any:
-    """A chunk judged on a Dask worker, under the pack shipped to it (unpacked once per worker process)."""
-    digest, files = bundle
-    key = (digest, tuple(header))
-    judge = _bundles.get(key)
-    if judge is None:
-        root = Path(tempfile.mkdtemp(prefix="clearance-pack-"))
-        for name, data in files.items():
-            target = root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        judge = _bundles[key] = Judge(compile_pack(root), header)
-    return _judged(judge, rows)
-
-
-def pack_bundle(pack: Pack) -> tuple[str, dict[str, bytes]]:
-    """The pack's files, to ship to machines that do not have its directory."""
-    files = {
-        path.relative_to(pack.root).as_posix(): path.read_bytes()
-        for path in sorted(pack.root.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith(".")
-    }
-    return pack.digest, files
-
-
 # the run -----------------------------------------------------------------------------------------------------
 class Interrupted(BaseException):
     """SIGTERM: stop at once, keeping the last checkpoint (a BaseException, as KeyboardInterrupt is, so that
@@ -215,7 +151,7 @@ def run_batch(
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     began = time.perf_counter() - summary.seconds
     try:
-        with _engine(options, pack, source.header) as submit:
+        with Engine(options, pack, source.header) as submit:
             writer = _Writer(out, source, options.jsonl)
             rows = _chunks(source, options.chunk_rows, skip, summary)
             window: collections.deque[tuple[list[tuple[int, list[str]]], Pending]] = collections.deque()
@@ -403,46 +339,3 @@ def _key_out(key: Any) -> Any:
 
 def _key_in(key: Any) -> Any:
     return Decimal(key["decimal"]) if isinstance(key, dict) else key
-
-
-class _engine:
-    """Where chunks are judged: here (one worker), in local processes, or on a Dask cluster."""
-
-    def __init__(self, options: BatchOptions, pack: Pack, header: list[str]):
-        self.options, self.pack, self.header = options, pack, header
-        self.pool: ProcessPoolExecutor | None = None
-        self.client: Any = None
-
-    def __enter__(self) -> Callable[[list[list[str]]], Pending]:
-        options, pack, header = self.options, self.pack, self.header
-        if options.scheduler:
-            from distributed import Client
-
-            try:
-                self.client = Client(options.scheduler, timeout="10s")
-            except OSError as exc:
-                raise BatchInputError(f"cannot reach the Dask scheduler at {options.scheduler}: {exc}") from None
-            bundle = self.client.scatter(pack_bundle(pack), broadcast=True)
-            client = self.client
-            return lambda rows: client.submit(_judge_remote, bundle, header, rows, pure=False)
-        if options.workers <= 1:
-            judge = Judge(pack, header)
-            return lambda rows: Done(_judged(judge, rows))
-        self.pool = ProcessPoolExecutor(
-            options.workers,
-            mp_context=get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(str(pack.root), header),
-        )
-        pool = self.pool
-
-        def submit(rows: list[list[str]]) -> Future[tuple[list[RowResult], dict[str, int]]]:
-            return pool.submit(_judge_chunk, rows)
-
-        return submit
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=kind is None, cancel_futures=True)
-        if self.client is not None:
-            self.client.close()

@@ -3,14 +3,19 @@ every problem reported as a located, coded Diagnostic. Also the pack's digest.""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import difflib
 import hashlib
+import io
+import json
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from engine.contract.yamlfile import (
@@ -221,15 +226,39 @@ def glob_files(root: Path, patterns: list[str], diagnostics: list[Diagnostic] | 
 
 
 def pack_digest(root: Path, manifest: Manifest) -> str:
-    """sha256 over the manifest, rule files and data files (not tests): what decides a decision."""
+    """sha256 over the manifest, rule files and data files (not tests), each in canonical form: what decides a
+    decision. YAML is read and written back as sorted JSON, CSV as its rows, so that comments, quoting, key
+    order and line endings do not change the digest, and any change of content does."""
     paths = {root / MANIFEST, *glob_files(root, manifest.rules)}
     named = [t.file for t in manifest.tables.values()] + [lst.file for lst in manifest.lists.values()]
     paths.update(path for path in (inside(root, file) for file in named) if path is not None)
     digest = hashlib.sha256()
     for path in sorted(p for p in paths if p.is_file()):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+        digest.update(canonical_content(path) + b"\0")
     return "sha256:" + digest.hexdigest()
+
+
+def canonical_content(path: Path) -> bytes:
+    """A file's content in canonical form (see `pack_digest`); its bytes when it cannot be read as its kind."""
+    raw = path.read_bytes()
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".yaml", ".yml", ".json"):
+            data = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            return json.dumps(data, sort_keys=True, separators=(",", ":"), default=_tagged).encode()
+        if suffix == ".csv":
+            rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+            return json.dumps([row for row in rows if row], separators=(",", ":")).encode()
+    except (yaml.YAMLError, UnicodeDecodeError, csv.Error, ValueError, TypeError):
+        pass
+    return raw.replace(b"\r\n", b"\n")
+
+
+def _tagged(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return {"date": value.isoformat()}
+    return {"value": repr(value)}
 
 
 def read_lists(manifest: Manifest, root: Path, diagnostics: list[Diagnostic]) -> ScreeningIndex | None:

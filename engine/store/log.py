@@ -14,80 +14,32 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import hmac
 import json
 import queue
-import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from decimal import Decimal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from engine.contract import Decision, Transaction
-from engine.errors import ClearanceError
 from engine.evaluation import evaluate
 from engine.pack import Pack
+from engine.store.database import database_url, make_engine
+from engine.store.errors import Conflict, NotFound, StoreError
+from engine.store.facts import LogFacts, number
+from engine.store.keys import KeyStore
 from engine.store.schema import api_keys, decisions, fact_totals, reviews
 
-ROLES = ("submitter", "reviewer", "auditor", "rules-admin")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RETRIES = 8
-UNKNOWN: Any = object()
 GROUP = 256  # submissions committed together at most
-KEY_CACHE_SECONDS = 10.0  # a key's check is remembered this long (a revoked key stops working within it)
-
-
-class StoreError(ClearanceError):
-    """The decision log cannot do what was asked."""
-
-
-class Conflict(StoreError):
-    """The transaction id is in the log with other content."""
-
-
-class NotFound(StoreError):
-    """No such decision or review."""
-
-
-def database_url(url: str) -> str:
-    """A database URL as SQLAlchemy takes it: `postgresql://` uses psycopg 3; a bare path is a SQLite file."""
-    if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    if "://" not in url:
-        return f"sqlite:///{Path(url).resolve()}"
-    return url
-
-
-def make_engine(url: str) -> Engine:
-    url = database_url(url)
-    if url.startswith("sqlite"):
-        created = create_engine(
-            url, pool_size=8, max_overflow=16, connect_args={"timeout": 60, "check_same_thread": False}
-        )
-
-        @event.listens_for(created, "connect")
-        def _sqlite_connect(dbapi: Any, record: Any) -> None:
-            dbapi.isolation_level = None  # transactions begin where the store says (BEGIN IMMEDIATE)
-            cursor = dbapi.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")  # a committed decision survives a power cut
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(created, "begin")
-        def _sqlite_begin(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return created
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
 def _utcnow() -> dt.datetime:
@@ -100,60 +52,12 @@ def content_digest(tx: Transaction) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class LogFacts:
-    """The pack's external facts as the log holds them, read under a lock within one database transaction."""
-
-    stable = True  # the decision is rendered and stored before the transaction commits
-
-    def __init__(self, connection: Connection, locking: bool):
-        self.connection = connection
-        self.locking = locking
-        self.read: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
-        slot = (name, str(key))
-        if slot not in self.read:
-            self.read[slot] = self._load(*slot)
-        return self.read[slot]
-
-    def _load(self, name: str, key: str) -> dict[str, Any]:
-        if self.locking:  # make the row, so that there is one to lock
-            from sqlalchemy.dialects.postgresql import insert
-
-            self.connection.execute(insert(fact_totals).values(fact=name, key=key, amounts={}).on_conflict_do_nothing())
-        amounts = self.connection.execute(_FACT_LOCKED if self.locking else _FACT, {"fact": name, "key": key}).scalar()
-        return {field: _number(text) for field, text in (amounts or {}).items()}
-
-    def add(self, name: str, key: Any, amounts: Mapping[str, Any]) -> None:
-        totals = dict(self.fact(name, key) or {})
-        for field, amount in amounts.items():
-            totals[field] = totals.get(field, 0) + amount
-        self.read[(name, str(key))] = totals
-        stored = {field: str(amount) for field, amount in totals.items()}
-        changed = self.connection.execute(_FACT_UPDATE, {"f": name, "k": str(key), "amounts": stored}).rowcount
-        if not changed:
-            self.connection.execute(fact_totals.insert().values(fact=name, key=str(key), amounts=stored))
-
-
-def _number(text: str) -> Any:
-    return int(text) if text.lstrip("-").isdigit() else Decimal(text)
-
-
 # statements made once: executing them with parameters skips building and checking them each time
 _FIND = select(decisions.c.content_digest, decisions.c.decision).where(
     decisions.c.transaction_id == bindparam("transaction_id")
 )
 _INSERT_DECISION = decisions.insert()
 _OPEN_REVIEW = reviews.insert()
-_FACT = select(fact_totals.c.amounts).where(
-    (fact_totals.c.fact == bindparam("fact")) & (fact_totals.c.key == bindparam("key"))
-)
-_FACT_LOCKED = _FACT.with_for_update()
-_FACT_UPDATE = (
-    update(fact_totals)
-    .where((fact_totals.c.fact == bindparam("f")) & (fact_totals.c.key == bindparam("k")))
-    .values(amounts=bindparam("amounts"))
-)
 
 
 class _Pending:
@@ -184,7 +88,7 @@ class _Pending:
         return record, created
 
 
-class DecisionLog:
+class DecisionLog(KeyStore):
     """The log over one database; `migrate()` brings its tables to the current version."""
 
     def __init__(self, url: str, clock: Callable[[], dt.datetime] = _utcnow):
@@ -391,7 +295,7 @@ class DecisionLog:
     def usage(self) -> dict[tuple[str, str], dict[str, Any]]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(fact_totals.c.fact, fact_totals.c.key, fact_totals.c.amounts)).all()
-        return {(r.fact, r.key): {f: _number(v) for f, v in r.amounts.items()} for r in rows}
+        return {(r.fact, r.key): {f: number(v) for f, v in r.amounts.items()} for r in rows}
 
     # reviews -------------------------------------------------------------------------------------------------
     def reviews(self, status: str | None = "open", limit: int = 100) -> list[dict[str, Any]]:
@@ -441,59 +345,6 @@ class DecisionLog:
                         resolved_at=self.clock())
             )  # fmt: skip
         return self.get(decision_id)
-
-    # keys ----------------------------------------------------------------------------------------------------
-    def create_key(self, role: str, label: str | None = None) -> str:
-        """A new API key for `role`, returned once: the log keeps only a digest of its secret."""
-        if role not in ROLES:
-            raise StoreError(f"role `{role}` is not one of {', '.join(ROLES)}")
-        key_id = secrets.token_hex(8)
-        secret = secrets.token_urlsafe(32)
-        with self.engine.begin() as connection:
-            connection.execute(
-                api_keys.insert().values(
-                    key_id=key_id, secret_sha256=_sha256(secret), role=role, label=label, created_at=self.clock()
-                )
-            )
-        return f"clr_{key_id}_{secret}"
-
-    def has_keys(self) -> bool:
-        with self.engine.connect() as connection:
-            return bool(connection.execute(select(func.count()).select_from(api_keys)).scalar())
-
-    def remembered(self, key: str) -> Any:
-        """What `authenticate` answered for `key` in the last few seconds, or `UNKNOWN` (no database read)."""
-        cached = self._keys.get(_sha256(key))
-        if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
-            return cached[1]
-        return UNKNOWN
-
-    def authenticate(self, key: str) -> tuple[str, str] | None:
-        """The (key id, role) of a valid key, or None (remembered for a few seconds, by the key's digest)."""
-        found = self.remembered(key)
-        if found is not UNKNOWN:
-            return found
-        digest = _sha256(key)
-        now = time.monotonic()
-        found = self._authenticate(key)
-        if len(self._keys) > 10_000:
-            self._keys.clear()
-        self._keys[digest] = (now, found)
-        return found
-
-    def _authenticate(self, key: str) -> tuple[str, str] | None:
-        parts = key.split("_", 2)
-        if len(parts) != 3 or parts[0] != "clr" or len(parts[1]) > 24:
-            return None
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(api_keys.c.secret_sha256, api_keys.c.role, api_keys.c.revoked_at).where(
-                    api_keys.c.key_id == parts[1]
-                )
-            ).first()
-        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_sha256, _sha256(parts[2])):
-            return None
-        return parts[1], row.role
 
 
 def _sha256(text: str) -> str:

@@ -1,0 +1,61 @@
+"""The pack's external facts (license usage) as the decision log holds them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+from engine.store.schema import fact_totals
+
+_FACT = select(fact_totals.c.amounts).where(
+    (fact_totals.c.fact == bindparam("fact")) & (fact_totals.c.key == bindparam("key"))
+)
+_FACT_LOCKED = _FACT.with_for_update()
+_FACT_UPDATE = (
+    update(fact_totals)
+    .where((fact_totals.c.fact == bindparam("f")) & (fact_totals.c.key == bindparam("k")))
+    .values(amounts=bindparam("amounts"))
+)
+
+
+class LogFacts:
+    """The pack's external facts as the log holds them, read under a lock within one database transaction."""
+
+    stable = True  # the decision is rendered and stored before the transaction commits
+
+    def __init__(self, connection: Connection, locking: bool):
+        self.connection = connection
+        self.locking = locking
+        self.read: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
+        slot = (name, str(key))
+        if slot not in self.read:
+            self.read[slot] = self._load(*slot)
+        return self.read[slot]
+
+    def _load(self, name: str, key: str) -> dict[str, Any]:
+        if self.locking:  # make the row, so that there is one to lock
+            self.connection.execute(
+                postgres_insert(fact_totals).values(fact=name, key=key, amounts={}).on_conflict_do_nothing()
+            )
+        amounts = self.connection.execute(_FACT_LOCKED if self.locking else _FACT, {"fact": name, "key": key}).scalar()
+        return {field: number(text) for field, text in (amounts or {}).items()}
+
+    def add(self, name: str, key: Any, amounts: Mapping[str, Any]) -> None:
+        totals = dict(self.fact(name, key) or {})
+        for field, amount in amounts.items():
+            totals[field] = totals.get(field, 0) + amount
+        self.read[(name, str(key))] = totals
+        stored = {field: str(amount) for field, amount in totals.items()}
+        changed = self.connection.execute(_FACT_UPDATE, {"f": name, "k": str(key), "amounts": stored}).rowcount
+        if not changed:
+            self.connection.execute(fact_totals.insert().values(fact=name, key=str(key), amounts=stored))
+
+
+def number(text: str) -> Any:
+    return int(text) if text.lstrip("-").isdigit() else Decimal(text)

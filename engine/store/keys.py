@@ -1,0 +1,84 @@
+"""API keys: each with one role; the log keeps a digest of the secret, never the secret."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from engine.store.errors import StoreError
+from engine.store.schema import api_keys
+
+ROLES = ("submitter", "reviewer", "auditor", "rules-admin")
+KEY_CACHE_SECONDS = 10.0  # a key's check is remembered this long (a revoked key stops working within it)
+UNKNOWN: Any = object()
+
+
+class KeyStore:
+    """API keys in the log's database (a part of DecisionLog)."""
+
+    engine: Engine
+    clock: Callable[[], dt.datetime]
+    _keys: dict[str, tuple[float, tuple[str, str] | None]]
+
+    def create_key(self, role: str, label: str | None = None) -> str:
+        """A new API key for `role`, returned once: the log keeps only a digest of its secret."""
+        if role not in ROLES:
+            raise StoreError(f"role `{role}` is not one of {', '.join(ROLES)}")
+        key_id = secrets.token_hex(8)
+        secret = secrets.token_urlsafe(32)
+        with self.engine.begin() as connection:
+            connection.execute(
+                api_keys.insert().values(
+                    key_id=key_id, secret_sha256=_sha256(secret), role=role, label=label, created_at=self.clock()
+                )
+            )
+        return f"clr_{key_id}_{secret}"
+
+    def has_keys(self) -> bool:
+        with self.engine.connect() as connection:
+            return bool(connection.execute(select(func.count()).select_from(api_keys)).scalar())
+
+    def remembered(self, key: str) -> Any:
+        """What `authenticate` answered for `key` in the last few seconds, or `UNKNOWN` (no database read)."""
+        cached = self._keys.get(_sha256(key))
+        if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
+            return cached[1]
+        return UNKNOWN
+
+    def authenticate(self, key: str) -> tuple[str, str] | None:
+        """The (key id, role) of a valid key, or None (remembered for a few seconds, by the key's digest)."""
+        found = self.remembered(key)
+        if found is not UNKNOWN:
+            return found
+        digest = _sha256(key)
+        now = time.monotonic()
+        found = self._authenticate(key)
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[digest] = (now, found)
+        return found
+
+    def _authenticate(self, key: str) -> tuple[str, str] | None:
+        parts = key.split("_", 2)
+        if len(parts) != 3 or parts[0] != "clr" or len(parts[1]) > 24:
+            return None
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(api_keys.c.secret_sha256, api_keys.c.role, api_keys.c.revoked_at).where(
+                    api_keys.c.key_id == parts[1]
+                )
+            ).first()
+        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_sha256, _sha256(parts[2])):
+            return None
+        return parts[1], row.role
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
