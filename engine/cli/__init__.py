@@ -17,6 +17,7 @@ from engine.cli.check import check
 from engine.cli.rules import rules
 from engine.cli.screen import screen
 from engine.cli.store import keys, log_group, reviews
+from engine.cli.versions import publish, replay, rules_diff, simulate_command, version, versions
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,5 +33,9 @@ main.add_command(screen)
 main.add_command(keys)
 main.add_command(log_group)
 main.add_command(reviews)
+main.add_command(replay)
+main.add_command(simulate_command)
+for command in (publish, versions, version, rules_diff):
+    rules.add_command(command)
 
 __all__ = ["main"]

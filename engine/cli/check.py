@@ -78,12 +78,26 @@ def _indented(text: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Machine output: the decisions as JSON.")
 @pack_option
 @engine_option
-def check(files: tuple[str, ...], as_json: bool, pack_dir: Path | None, engine_name: str) -> None:
+@click.option("--ruleset", default=None, help="A published version (label, pack@label or digest) to judge under.")
+@click.option("--database", default=None, help="The log holding published versions (with --ruleset).")
+def check(
+    files: tuple[str, ...], as_json: bool, pack_dir: Path | None, engine_name: str, ruleset: str | None,
+    database: str | None,
+) -> None:  # fmt: skip
     """Judge the transaction(s) in FILE (JSON or YAML; `-` reads stdin; one object or a list).
 
     Every transaction gets a decision or an error; a file that cannot be read gets an error entry and the
     others are still judged. Exit status: 0 allow, 1 deny, 3 review, 2 invalid input (the most severe)."""
-    pack = open_pack(pack_dir)
+    if ruleset is not None:
+        from engine.cli.store import open_log  # the log's layer sits above this command's usual path
+        from engine.store import StoreError
+
+        try:
+            pack = open_log(database).load_version(ruleset)
+        except StoreError as exc:
+            fail(str(exc))
+    else:
+        pack = open_pack(pack_dir)
     output = JsonOutput()
     status = EXIT_ALLOW
     tally: dict[str, int] = {}

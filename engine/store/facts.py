@@ -31,12 +31,23 @@ class LogFacts:
         self.connection = connection
         self.locking = locking
         self.read: dict[tuple[str, str], dict[str, Any]] = {}
+        self.seen: dict[tuple[str, str], dict[str, str]] = {}  # what the current decision read
+
+    def begin(self) -> None:
+        """A new decision: what it reads is recorded afresh."""
+        self.seen = {}
+
+    def recorded(self) -> list[list[Any]] | None:
+        """What the current decision read, as stored beside it (None: it read no fact)."""
+        return [[name, key, fields] for (name, key), fields in self.seen.items()] or None
 
     def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
         slot = (name, str(key))
         if slot not in self.read:
             self.read[slot] = self._load(*slot)
-        return self.read[slot]
+        values = self.read[slot]
+        self.seen.setdefault(slot, {field: str(amount) for field, amount in values.items()})
+        return values
 
     def _load(self, name: str, key: str) -> dict[str, Any]:
         if self.locking:  # make the row, so that there is one to lock
@@ -59,3 +70,15 @@ class LogFacts:
 
 def number(text: str) -> Any:
     return int(text) if text.lstrip("-").isdigit() else Decimal(text)
+
+
+class RecordedFacts:
+    """The facts a logged decision read, as they were then (for replaying it)."""
+
+    stable = True
+
+    def __init__(self, recorded: list[list[Any]] | None):
+        self.values = {(name, key): {f: number(v) for f, v in fields.items()} for name, key, fields in recorded or ()}
+
+    def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
+        return self.values.get((name, str(key)), {})

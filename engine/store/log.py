@@ -25,17 +25,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from engine.contract import Decision, Transaction
+from engine.contract import Decision, Transaction, parse_transaction
 from engine.evaluation import evaluate
 from engine.pack import Pack
+from engine.store import chain
 from engine.store.database import database_url, make_engine
 from engine.store.errors import Conflict, NotFound, StoreError
-from engine.store.facts import LogFacts, number
+from engine.store.facts import LogFacts, RecordedFacts, number
 from engine.store.keys import KeyStore
+from engine.store.reviews import ReviewStore, _review
 from engine.store.schema import api_keys, decisions, fact_totals, reviews
+from engine.store.versions import VersionStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RETRIES = 8
@@ -88,7 +91,7 @@ class _Pending:
         return record, created
 
 
-class DecisionLog(KeyStore):
+class DecisionLog(KeyStore, ReviewStore, VersionStore):
     """The log over one database; `migrate()` brings its tables to the current version."""
 
     def __init__(self, url: str, clock: Callable[[], dt.datetime] = _utcnow):
@@ -107,6 +110,45 @@ class DecisionLog(KeyStore):
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def replay(self, decision_id: str, fallback: Pack | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A logged decision, and the same transaction judged again under the version it was made under, with
+        the external facts it read then, and its id and time (so that the two are equal when nothing changed).
+        The version comes from the store, or is `fallback` when that is the same content."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(decisions.c.decision, decisions.c.transaction, decisions.c.facts, decisions.c.ruleset_digest)
+                .where((decisions.c.decision_id == decision_id) | (decisions.c.transaction_id == decision_id))
+            ).first()  # fmt: skip
+        if row is None:
+            raise NotFound(f"no decision `{decision_id}` in the log")
+        if fallback is not None and fallback.digest == row.ruleset_digest:
+            pack = fallback
+        else:
+            try:
+                pack = self.load_version(row.ruleset_digest)
+            except NotFound:
+                raise NotFound(
+                    f"decision `{decision_id}` was made under {row.ruleset_digest}, which is not published in this "
+                    "log; give its pack directory with --pack"
+                ) from None
+        stored = dict(row.decision)
+        tx = parse_transaction(row.transaction)
+        again = evaluate(pack, tx, RecordedFacts(row.facts)).stamped(stored["decision_id"], stored["evaluated_at"])
+        return stored, chain.as_stored(again.as_dict())
+
+    def logged(self, since: dt.datetime | None = None) -> Iterator[tuple[Transaction, RecordedFacts]]:
+        """Every logged transaction (since a time), in log order, with the external facts its decision read."""
+        query = select(decisions.c.transaction, decisions.c.facts).order_by(decisions.c.seq)
+        if since is not None:
+            query = query.where(decisions.c.evaluated_at >= since)
+        with self.engine.connect() as connection:
+            for row in connection.execution_options(yield_per=2000).execute(query):
+                yield parse_transaction(row.transaction), RecordedFacts(row.facts)
+
+    def verify(self) -> tuple[int, list[str]]:
+        """How many entries the chain has, and every entry altered, removed or moved since it was written."""
+        return chain.verify(self.engine)
 
     def ready(self) -> bool:
         try:
@@ -174,8 +216,12 @@ class DecisionLog(KeyStore):
                 outcomes: list[Any] = []
                 with self.engine.begin() as connection:
                     facts = LogFacts(connection, locking=self.postgres)
+                    seq, previous = chain.head(connection, locking=self.postgres)
+                    link: list[Any] = [seq, previous]
                     for item in batch:
-                        outcomes.append(self._judge(connection, facts, item))
+                        outcomes.append(self._judge(connection, facts, item, link))
+                    if link[0] != seq:
+                        chain.move_head(connection, link[0], link[1])
                 for item, outcome in zip(batch, outcomes, strict=True):
                     item.done(outcome)
                 return
@@ -194,7 +240,7 @@ class DecisionLog(KeyStore):
         for item in batch:
             item.done(StoreError(f"transaction `{item.tx.id}` could not be stored"))
 
-    def _judge(self, connection: Connection, facts: LogFacts, item: _Pending) -> Any:
+    def _judge(self, connection: Connection, facts: LogFacts, item: _Pending, link: list[Any]) -> Any:
         """One submission within the writer's transaction: the stored decision, a new one, or the error."""
         tx = item.tx
         stored = connection.execute(_FIND, {"transaction_id": tx.id}).first()
@@ -205,11 +251,12 @@ class DecisionLog(KeyStore):
                 )
             return (dict(stored.decision), False)
         try:
+            facts.begin()
             decision = self._stamp(evaluate(item.pack, tx, facts))
             record = decision.as_dict()
         except Exception as exc:  # this submission fails; the others of the batch go on
             return StoreError(f"transaction `{tx.id}` could not be judged: {type(exc).__name__}: {exc}")
-        self._store(connection, tx, item.digest, decision, record, item.submitted_by)
+        self._store(connection, tx, item.digest, decision, record, item.submitted_by, facts.recorded(), link)
         if decision.decision == "allow":
             for accrual in decision.accruals:
                 facts.add(accrual["fact"], accrual["key"], accrual["amounts"])
@@ -221,16 +268,26 @@ class DecisionLog(KeyStore):
 
     def _store(
         self, connection: Connection, tx: Transaction, digest: str, decision: Decision,
-        record: dict[str, Any], submitted_by: str | None,
+        record: dict[str, Any], submitted_by: str | None, facts: list[list[Any]] | None, link: list[Any],
     ) -> None:  # fmt: skip
         assert decision.decision_id is not None and decision.evaluated_at is not None
         at = dt.datetime.fromisoformat(decision.evaluated_at.replace("Z", "+00:00"))
-        connection.execute(
-            _INSERT_DECISION,
+        entry = chain.as_stored(
             {
                 "decision_id": decision.decision_id,
                 "transaction_id": tx.id,
                 "content_digest": digest,
+                "decision": record,
+                "transaction": tx.model_dump(mode="json", exclude_unset=True),
+                "facts": facts,
+            }
+        )
+        link[1] = chain.entry_hash(link[1], entry)
+        inserted = connection.execute(
+            _INSERT_DECISION,
+            {
+                **entry,
+                "chain": link[1],
                 "outcome": decision.decision,
                 "fee_usd": decision.fee_usd,
                 "customer_name": tx.customer.name,
@@ -241,10 +298,9 @@ class DecisionLog(KeyStore):
                 "ruleset_digest": decision.ruleset["digest"],
                 "evaluated_at": at,
                 "submitted_by": submitted_by,
-                "transaction": tx.model_dump(mode="json", exclude_unset=True),
-                "decision": record,
             },
         )
+        link[0] = inserted.inserted_primary_key[0]  # type: ignore[index]
         if decision.decision == "review":
             connection.execute(_OPEN_REVIEW, {"decision_id": decision.decision_id, "status": "open", "opened_at": at})
 
@@ -297,77 +353,6 @@ class DecisionLog(KeyStore):
             rows = connection.execute(select(fact_totals.c.fact, fact_totals.c.key, fact_totals.c.amounts)).all()
         return {(r.fact, r.key): {f: number(v) for f, v in r.amounts.items()} for r in rows}
 
-    # reviews -------------------------------------------------------------------------------------------------
-    def reviews(self, status: str | None = "open", limit: int = 100) -> list[dict[str, Any]]:
-        query = (
-            select(reviews, decisions.c.transaction_id, decisions.c.decision, decisions.c.transaction)
-            .select_from(reviews.join(decisions))
-            .order_by(reviews.c.opened_at, decisions.c.seq)
-            .limit(limit)
-        )
-        if status:
-            query = query.where(reviews.c.status == status)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        return [
-            {
-                "decision_id": r.decision_id,
-                "transaction_id": r.transaction_id,
-                **_review(r),
-                "opened_at": _iso(r.opened_at),
-                "explanation": r.decision["explanation"],
-                "rules": [f["rule"] for f in r.decision["findings"]],
-                "transaction": r.transaction,
-            }
-            for r in rows
-        ]
-
-    def open_reviews(self) -> int:
-        with self.engine.connect() as connection:
-            return int(connection.execute(select(func.count()).where(reviews.c.status == "open")).scalar() or 0)
-
-    def resolve(self, decision_id: str, resolution: str, note: str, reviewer: str) -> dict[str, Any]:
-        """Record a reviewer's resolution beside the engine's decision (which stays as it was)."""
-        if resolution not in ("release", "reject"):
-            raise StoreError("the resolution is `release` or `reject`")
-        if not note.strip():
-            raise StoreError("a resolution needs a note saying why")
-        with self.engine.begin() as connection:
-            row = connection.execute(select(reviews.c.status).where(reviews.c.decision_id == decision_id)).first()
-            if row is None:
-                raise NotFound(f"no review for decision `{decision_id}`")
-            if row.status != "open":
-                raise Conflict(f"the review of `{decision_id}` is already resolved")
-            connection.execute(
-                update(reviews)
-                .where(reviews.c.decision_id == decision_id)
-                .values(status="resolved", resolution=resolution, note=note.strip(), reviewer=reviewer,
-                        resolved_at=self.clock())
-            )  # fmt: skip
-        return self.get(decision_id)
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _review(row: Any) -> dict[str, Any]:
-    return {
-        "status": row.status,
-        "resolution": row.resolution,
-        "note": row.note,
-        "reviewer": row.reviewer,
-        "resolved_at": _iso(row.resolved_at),
-    }
-
 
 def _cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
@@ -382,7 +367,3 @@ def _cursor_seq(cursor: str) -> int:
         return int(seq)
     except (ValueError, UnicodeDecodeError):
         raise StoreError(f"`{cursor[:40]}` is not a cursor this log gave") from None
-
-
-def iter_resolved(log: DecisionLog) -> Iterator[dict[str, Any]]:
-    yield from log.reviews(status="resolved", limit=1_000_000)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -43,6 +44,8 @@ decisions = Table(
     Column("submitted_by", String(40)),
     Column("transaction", JSON, nullable=False),
     Column("decision", JSON, nullable=False),
+    Column("facts", JSON),  # the external facts the decision read, as they were: replay uses them
+    Column("chain", String(64)),  # sha256 of the previous entry's chain and this entry (tamper evidence)
     Index("ix_decisions_outcome_seq", "outcome", "seq"),
     Index("ix_decisions_customer", "customer_name"),
     Index("ix_decisions_evaluated_at", "evaluated_at"),
@@ -78,4 +81,25 @@ api_keys = Table(
     Column("label", String(200)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+)
+
+rulesets = Table(
+    "rulesets",
+    metadata,
+    Column("digest", String(80), primary_key=True),  # of the pack's canonical content: its identity
+    Column("pack", String(200), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("published_by", String(200)),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("files", JSON, nullable=False),  # every file of the pack, by path: the version, whole
+    UniqueConstraint("pack", "label", name="uq_rulesets_pack_label"),
+)
+
+chain_head = Table(
+    "chain_head",
+    metadata,
+    Column("id", Integer, primary_key=True),  # one row: the last entry of the chain
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
 )

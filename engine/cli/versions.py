@@ -1,0 +1,175 @@
+"""`clearance rules publish|versions|version|diff`, `clearance replay`, `clearance simulate`, `clearance log
+verify`: versions of rule packs in the decision log, and what a change does."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.cli.common import fail, open_pack, pack_option, printable
+from engine.cli.store import database_option, log_group, open_log
+from engine.contract import transaction_from_row
+from engine.errors import ClearanceError
+from engine.evaluation import FactProvider
+from engine.pack import Pack
+from engine.store import StoreError
+from engine.store.diff import diff, render
+from engine.store.simulate import render as render_simulation
+from engine.store.simulate import simulate
+from engine.store.versions import pack_files
+
+
+@click.command("publish")
+@click.argument("pack_dir", metavar="PACK", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--note", required=True, help="What changed, and why (kept with the version).")
+@click.option("--label", default=None, help="The version's label (default: the pack's `version`).")
+@click.option("--by", "by", default=os.environ.get("USER"), help="Who publishes (default: $USER).")
+@database_option
+def publish(pack_dir: Path, note: str, label: str | None, by: str | None, database: str | None) -> None:
+    """Publish PACK as an immutable version, after its own tests pass."""
+    try:
+        record, created = open_log(database).publish(pack_dir, note, by, label)
+    except ClearanceError as exc:
+        fail(str(exc))
+    what = "published" if created else "already published"
+    click.echo(f"{what}: {record['pack']} {record['label']} {record['digest']}")
+
+
+@click.command("versions")
+@click.option("--pack", "pack_name", default=None, help="Only this pack's versions.")
+@click.option("--json", "as_json", is_flag=True)
+@database_option
+def versions(pack_name: str | None, as_json: bool, database: str | None) -> None:
+    """The published versions, oldest first."""
+    found = open_log(database).versions(pack_name)
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    for item in found:
+        click.echo(printable(f"{item['published_at']}  {item['pack']} {item['label']}  {item['digest']}  "
+                             f"by {item['published_by']}: {item['note']}"))  # fmt: skip
+
+
+@click.command("version")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True)
+@database_option
+def version(ref: str, as_json: bool, database: str | None) -> None:
+    """One published version (label, pack@label or digest): who, when, why, and its files."""
+    try:
+        record = open_log(database).version(ref)
+    except StoreError as exc:
+        fail(str(exc))
+    files = record.pop("files")
+    if as_json:
+        click.echo(json.dumps({**record, "files": sorted(files)}, indent=2))
+        return
+    for key, value in record.items():
+        click.echo(printable(f"{key}: {value}"))
+    click.echo(f"files: {len(files)} ({', '.join(sorted(files)[:8])}{', ...' if len(files) > 8 else ''})")
+
+
+def files_of(ref: str, database: str | None) -> dict[str, str]:
+    """A version's files: a directory, or a published version."""
+    path = Path(ref)
+    if path.is_dir():
+        return pack_files(path)
+    try:
+        files: dict[str, str] = open_log(database).version(ref)["files"]
+    except StoreError as exc:
+        fail(f"`{ref}` is neither a directory nor a published version: {exc}")
+    return files
+
+
+@click.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True)
+@database_option
+def rules_diff(old: str, new: str, as_json: bool, database: str | None) -> None:
+    """What changed from OLD to NEW (each a published version or a pack directory)."""
+    result = diff(files_of(old, database), files_of(new, database))
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else printable(render(result)))
+
+
+@click.command()
+@click.argument("decision_id")
+@pack_option
+@database_option
+def replay(decision_id: str, pack_dir: Path | None, database: str | None) -> None:
+    """Judge a logged decision again under the version it was made under; exit 1 when the result differs."""
+    fallback = open_pack(pack_dir)
+    try:
+        stored, again = open_log(database).replay(decision_id, fallback)
+    except StoreError as exc:
+        fail(str(exc))
+    if stored == again:
+        click.echo(f"{stored['decision_id']}: identical ({stored['decision']}, {stored['ruleset']['digest']})")
+        return
+    for key in sorted(stored.keys() | again.keys()):
+        if stored.get(key) != again.get(key):
+            click.echo(
+                printable(f"{key}: logged {json.dumps(stored.get(key))[:300]} / now {json.dumps(again.get(key))[:300]}")
+            )
+    raise SystemExit(1)
+
+
+@click.command("simulate")
+@click.option("--candidate", type=click.Path(file_okay=False, exists=True, path_type=Path), required=True)
+@click.option("--against", default=None, help="The current version (default: the newest published, or --pack).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Logged decisions since this day.")
+@click.option("--input", "input_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="A CSV file of transactions instead of the log.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True)
+@pack_option
+@database_option
+def simulate_command(
+    candidate: Path, against: str | None, since: dt.datetime | None, input_path: Path | None, as_json: bool,
+    pack_dir: Path | None, database: str | None,
+) -> None:  # fmt: skip
+    """Judge logged transactions (or a CSV file) under the current version and the CANDIDATE; report every
+    decision that would flip and every fee that would change, with the rules responsible."""
+    store = open_log(database)
+    try:
+        newest = None if against else store.newest()
+        reference = against or (newest["digest"] if newest else None)
+        current = store.load_version(reference) if reference else open_pack(pack_dir)
+    except StoreError as exc:
+        fail(str(exc))
+    proposed = open_pack(candidate)
+    if input_path is not None:
+        items: Iterator[tuple[Any, FactProvider | None]] = _csv_items(proposed, input_path)
+    else:
+        items = store.logged(since.replace(tzinfo=dt.timezone.utc) if since else None)
+    result = simulate(current, proposed, items)
+    click.echo(json.dumps(result, indent=2) if as_json else printable(render_simulation(result)))
+
+
+def _csv_items(pack: Pack, path: Path) -> Iterator[tuple[Any, FactProvider | None]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            try:
+                yield pack.transaction(transaction_from_row(row)), None
+            except ClearanceError:
+                continue  # a row that is not a valid transaction cannot flip
+
+
+@log_group.command("verify")
+@database_option
+def log_verify(database: str | None) -> None:
+    """Check the log's hash chain: name every entry altered, removed or moved since it was written."""
+    checked, problems = open_log(database).verify()
+    for problem in problems:
+        click.echo(printable(problem))
+    click.echo(
+        f"{checked:,} entries checked: " + ("the chain is intact" if not problems else f"{len(problems)} problems")
+    )
+    if problems:
+        raise SystemExit(1)

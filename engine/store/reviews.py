@@ -1,0 +1,89 @@
+"""The review queue: every `review` decision waits for a person, whose resolution is kept beside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+
+from engine.store.errors import Conflict, NotFound, StoreError
+from engine.store.schema import decisions, reviews
+
+
+class ReviewStore:
+    """Reviews in the log's database (a part of DecisionLog)."""
+
+    engine: Engine
+    clock: Callable[[], dt.datetime]
+
+    def get(self, decision_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # reviews -------------------------------------------------------------------------------------------------
+    def reviews(self, status: str | None = "open", limit: int = 100) -> list[dict[str, Any]]:
+        query = (
+            select(reviews, decisions.c.transaction_id, decisions.c.decision, decisions.c.transaction)
+            .select_from(reviews.join(decisions))
+            .order_by(reviews.c.opened_at, decisions.c.seq)
+            .limit(limit)
+        )
+        if status:
+            query = query.where(reviews.c.status == status)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            {
+                "decision_id": r.decision_id,
+                "transaction_id": r.transaction_id,
+                **_review(r),
+                "opened_at": _iso(r.opened_at),
+                "explanation": r.decision["explanation"],
+                "rules": [f["rule"] for f in r.decision["findings"]],
+                "transaction": r.transaction,
+            }
+            for r in rows
+        ]
+
+    def open_reviews(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).where(reviews.c.status == "open")).scalar() or 0)
+
+    def resolve(self, decision_id: str, resolution: str, note: str, reviewer: str) -> dict[str, Any]:
+        """Record a reviewer's resolution beside the engine's decision (which stays as it was)."""
+        if resolution not in ("release", "reject"):
+            raise StoreError("the resolution is `release` or `reject`")
+        if not note.strip():
+            raise StoreError("a resolution needs a note saying why")
+        with self.engine.begin() as connection:
+            row = connection.execute(select(reviews.c.status).where(reviews.c.decision_id == decision_id)).first()
+            if row is None:
+                raise NotFound(f"no review for decision `{decision_id}`")
+            if row.status != "open":
+                raise Conflict(f"the review of `{decision_id}` is already resolved")
+            connection.execute(
+                update(reviews)
+                .where(reviews.c.decision_id == decision_id)
+                .values(status="resolved", resolution=resolution, note=note.strip(), reviewer=reviewer,
+                        resolved_at=self.clock())
+            )  # fmt: skip
+        return self.get(decision_id)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _review(row: Any) -> dict[str, Any]:
+    return {
+        "status": row.status,
+        "resolution": row.resolution,
+        "note": row.note,
+        "reviewer": row.reviewer,
+        "resolved_at": _iso(row.resolved_at),
+    }

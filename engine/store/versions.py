@@ -1,0 +1,161 @@
+"""Published ruleset versions: immutable, named by the digest of their canonical content and by a label, kept
+whole (every file) in the log's database with who published them, when, and why."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from engine.errors import PackError
+from engine.pack import Pack, compile_pack
+from engine.store.errors import Conflict, NotFound, StoreError
+from engine.store.schema import rulesets
+from engine.tester import run_pack_tests
+
+SKIPPED = ("__pycache__", ".git", ".pytest_cache")
+
+
+def pack_files(root: Path) -> dict[str, str]:
+    """Every file of a pack by its path: text as it is, anything else as `base64:` text."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or any(part in SKIPPED or part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        data = path.read_bytes()
+        try:
+            files[path.relative_to(root).as_posix()] = data.decode("utf-8")
+        except UnicodeDecodeError:
+            files[path.relative_to(root).as_posix()] = "base64:" + base64.b64encode(data).decode()
+    return files
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        target = (root / name).resolve()
+        if root.resolve() not in target.parents:
+            raise StoreError(f"file `{name}` would be written outside the pack")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if text.startswith("base64:"):
+            target.write_bytes(base64.b64decode(text[7:]))
+        else:
+            target.write_text(text, encoding="utf-8")
+
+
+def cache_root() -> Path:
+    base = os.environ.get("CLEARANCE_CACHE") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "clearance" / "rulesets"
+
+
+def summary(row: Any) -> dict[str, Any]:
+    return {
+        "digest": row.digest,
+        "pack": row.pack,
+        "label": row.label,
+        "note": row.note,
+        "published_by": row.published_by,
+        "published_at": row.published_at.isoformat() if row.published_at else None,
+    }
+
+
+class VersionStore:
+    """Ruleset versions in the log's database (a part of DecisionLog)."""
+
+    engine: Engine
+    clock: Callable[[], dt.datetime]
+
+    def publish(
+        self, root: Path, note: str, by: str | None = None, label: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """Publish the pack in `root` after its own tests pass: its record, and whether it is new (the same
+        content published before is that version). Refused: failing tests, a label taken by other content."""
+        if not note.strip():
+            raise StoreError("a published version needs a note saying what changed")
+        pack = compile_pack(root)
+        report = run_pack_tests(pack)
+        failed = report.failed
+        if failed or not report.results:
+            names = ", ".join(r.name for r in failed[:3])
+            count = len(report.results)
+            problem = f"{len(failed)} of its {count} tests fail ({names})" if failed else "it has no tests"
+            raise StoreError(f"{pack.name} is not published: {problem}")
+        label = label or pack.version
+        with self.engine.begin() as connection:
+            same = connection.execute(select(rulesets).where(rulesets.c.digest == pack.digest)).first()
+            if same is not None:
+                return summary(same), False
+            taken = connection.execute(
+                select(rulesets.c.digest).where((rulesets.c.pack == pack.name) & (rulesets.c.label == label))
+            ).first()
+            if taken is not None:
+                raise Conflict(
+                    f"label `{label}` of {pack.name} is already published with other content ({taken.digest}); "
+                    "give the new version its own label (--label)"
+                )
+            try:
+                connection.execute(
+                    rulesets.insert().values(
+                        digest=pack.digest, pack=pack.name, label=label, note=note.strip(), published_by=by,
+                        published_at=self.clock(), files=pack_files(pack.root),
+                    )
+                )  # fmt: skip
+            except IntegrityError:
+                raise Conflict(f"{pack.name} {label} was published meanwhile") from None
+        return self.version(pack.digest, with_files=False), True
+
+    def versions(self, pack: str | None = None) -> list[dict[str, Any]]:
+        query = select(*(c for c in rulesets.c if c.name != "files")).order_by(rulesets.c.published_at)
+        if pack:
+            query = query.where(rulesets.c.pack == pack)
+        with self.engine.connect() as connection:
+            return [summary(row) for row in connection.execute(query)]
+
+    def version(self, ref: str, with_files: bool = True) -> dict[str, Any]:
+        """A version by digest (or its start), label, or `pack@label`."""
+        pack, _, label = ref.rpartition("@")
+        query = select(rulesets)
+        if ref.startswith("sha256:"):
+            query = query.where(rulesets.c.digest.like(ref + "%"))
+        else:
+            query = query.where(rulesets.c.label == label)
+            if pack:
+                query = query.where(rulesets.c.pack == pack)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        if not rows:
+            raise NotFound(f"no published version `{ref}`")
+        if len(rows) > 1:
+            raise StoreError(f"`{ref}` names {len(rows)} versions: give pack@label or the digest")
+        out = summary(rows[0])
+        if with_files:
+            out["files"] = rows[0].files
+        return out
+
+    def newest(self, pack: str | None = None) -> dict[str, Any] | None:
+        found = self.versions(pack)
+        return found[-1] if found else None
+
+    def load_version(self, ref: str) -> Pack:
+        """The compiled pack of a published version (its files written once to a cache directory)."""
+        record = self.version(ref)
+        root = cache_root() / record["digest"].removeprefix("sha256:")
+        if not (root / "pack.yaml").is_file():
+            staging = root.with_name(root.name + f".{os.getpid()}")
+            write_files(staging, record["files"])
+            staging.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):  # another process wrote it first
+                staging.rename(root)
+        try:
+            pack = compile_pack(root)
+        except PackError as exc:
+            raise StoreError(f"version {ref} no longer loads: {exc}") from None
+        if pack.digest != record["digest"]:
+            raise StoreError(f"version {ref}: its files give {pack.digest}, not {record['digest']}")
+        return pack

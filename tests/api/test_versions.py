@@ -1,0 +1,165 @@
+"""Versions of rule packs in the decision log (SQLite and PostgreSQL): published after their tests pass, immutable,
+pinned, diffed, simulated over logged decisions, replayed bit for bit; and the log's hash chain naming a row
+edited or removed behind its back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+import engine
+from api.cli import main
+from engine.store import Conflict, DecisionLog, StoreError
+from tests.conftest import tx
+from tests.generators import generate
+
+FEE_FILE = Path("rules") / "20-china-route.yaml"
+
+
+@pytest.fixture
+def versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """The shipped pack, and a copy whose China-route fee is 30% instead of 25%."""
+    monkeypatch.setenv("CLEARANCE_CACHE", str(tmp_path / "cache"))
+    first = tmp_path / "v1"
+    shutil.copytree(engine.default_pack_path(), first)
+    second = tmp_path / "v2"
+    shutil.copytree(first, second)
+    rules = second / FEE_FILE
+    rules.write_text(
+        rules.read_text().replace(
+            "fee: {rate: 0.25, of: transaction_value}", "fee: {rate: 0.30, of: transaction_value}"
+        )
+    )
+    for case in (second / "tests").glob("*.yaml"):  # the pack's own expectations follow the new rate
+        case.unlink()
+    return first, second
+
+
+def test_publishing_runs_the_tests_and_a_version_cannot_be_altered(
+    store: DecisionLog, versions: tuple[Path, Path]
+) -> None:
+    first, second = versions
+    record, created = store.publish(first, "the second edition", by="alice")
+    assert created and record["label"] == "2026-01-15" and record["digest"] == engine.load_pack(first).digest
+    assert store.publish(first, "again", by="bob") == (record, False)  # the same content: the same version
+    with pytest.raises(StoreError, match="has no tests"):
+        store.publish(second, "30% fee", by="alice")
+    shutil.rmtree(second / "tests")
+    shutil.copytree(first / "tests", second / "tests")
+    with pytest.raises(StoreError, match="50 of its 382 tests fail"):  # the pack's own fee cases expect 25%
+        store.publish(second, "30% fee", by="alice")
+    # a version keeps its files: editing the directory after publishing changes nothing published
+    (first / FEE_FILE).write_text((first / FEE_FILE).read_text().replace("rate: 0.25", "rate: 0.26"))
+    assert store.load_version("2026-01-15").digest == record["digest"]
+    manifest = first / "pack.yaml"
+    manifest.write_text(manifest.read_text().replace("title:", "title: (edited)", 1))
+    (first / FEE_FILE).write_text((first / FEE_FILE).read_text().replace("rate: 0.26", "rate: 0.25"))
+    with pytest.raises(Conflict, match="already published with other content"):
+        store.publish(first, "same label, other content", by="mallory")
+    with store.engine.connect() as connection:
+        assert connection.execute(text("select count(*) from rulesets")).scalar() == 1
+
+
+def publish_both(store: DecisionLog, versions: tuple[Path, Path]) -> None:
+    first, second = versions
+    store.publish(first, "the second edition", by="alice")
+    fee_cases = second / "tests" / "fee_rate.yaml"
+    fee_cases.write_text(
+        "cases:\n  - name: an allowed H200 line still pays a fee\n"
+        f"    transaction: {json.dumps(tx(id='FEE-1'))}\n    expect: {{decision: allow}}\n"
+    )
+    store.publish(second, "China-route fee raised to 30%", by="alice", label="2026-06-01")
+
+
+def test_diff_names_the_rule_and_the_field_that_changed(store: DecisionLog, versions: tuple[Path, Path]) -> None:
+    publish_both(store, versions)
+    result = CliRunner().invoke(main, ["rules", "diff", "2026-01-15", "2026-06-01", "--json", "--database", store.url])
+    assert result.exit_code == 0, result.output
+    changed = json.loads(result.output)["rules"]["changed"]
+    assert [c["id"] for c in changed] == ["FEE-SECTION-232"]
+    assert changed[0]["changes"] == [
+        {
+            "field": "fee",
+            "from": '{"rate": 0.25, "of": "transaction_value"}',
+            "to": '{"rate": 0.3, "of": "transaction_value"}',
+        }
+    ]
+    text_out = (
+        CliRunner().invoke(main, ["rules", "diff", str(versions[0]), "2026-06-01", "--database", store.url]).output
+    )
+    assert "rule changed: FEE-SECTION-232" in text_out and "0.25" in text_out and "0.3" in text_out
+
+
+def test_simulation_over_logged_decisions_finds_exactly_the_fees_that_change(
+    store: DecisionLog, versions: tuple[Path, Path]
+) -> None:
+    publish_both(store, versions)
+    current = store.load_version("2026-01-15")
+    mix = [*generate(700, seed=13), *(tx(id=f"FEE-{i}", quantity=1 + i) for i in range(300))]  # China-route lines
+    logged = [store.submit(current, engine.parse_transaction(data))[0] for data in mix]
+    expected = sum(
+        1 for d in logged if d["decision"] == "allow" and "FEE-SECTION-232" in [f["rule"] for f in d["findings"]]
+    )
+    assert expected > 10
+    result = CliRunner().invoke(main, ["simulate", "--candidate", str(versions[1]), "--against", "2026-01-15", "--json",
+                                       "--database", store.url])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["checked"] == 1000 and report["flipped"] == 0
+    assert report["fee_changes"] == expected and report["rule_changes"] == 0
+    example = report["examples"][0]
+    assert Decimal(example["to"]["fee_usd"]) / Decimal(example["from"]["fee_usd"]) == Decimal("1.2")
+
+
+def test_replay_reproduces_every_logged_decision(store: DecisionLog, versions: tuple[Path, Path]) -> None:
+    store.publish(versions[0], "the second edition", by="alice")
+    pack = store.load_version("2026-01-15")
+    line = tx(date="2026-03-15", destination="MO", license_number="L-2026-0004", quantity=100, unit_price_usd="30000",
+              customer={"id": "C-MAC", "name": "Macau Data Services Ltd.", "country": "MO"})  # fmt: skip
+    ids = [store.submit(pack, engine.parse_transaction({**line, "id": f"M-{i}"}))[0]["decision_id"] for i in range(22)]
+    ids += [store.submit(pack, engine.parse_transaction(d))[0]["decision_id"] for d in generate(150, seed=21)]
+    for decision_id in ids:  # the depleted ones included: the facts they read are replayed with them
+        stored, again = store.replay(decision_id)
+        assert stored == again, decision_id
+    result = CliRunner().invoke(main, ["replay", ids[21], "--database", store.url])
+    assert result.exit_code == 0 and "identical (deny" in result.output
+
+
+def test_check_pins_a_published_version(store: DecisionLog, versions: tuple[Path, Path], tmp_path: Path) -> None:
+    publish_both(store, versions)
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(tx()))
+    for label, fee in (("2026-01-15", "750000.00"), ("2026-06-01", "900000.00")):
+        result = CliRunner().invoke(main, ["check", str(path), "--json", "--ruleset", label, "--database", store.url])
+        assert json.loads(result.output)["fee_usd"] == fee, result.output
+
+
+def test_log_verify_names_a_row_edited_or_removed_behind_its_back(store: DecisionLog) -> None:
+    pack = engine.load_pack()
+    for data in generate(12, seed=3):
+        store.submit(pack, engine.parse_transaction(data))
+    runner = CliRunner()
+    intact = runner.invoke(main, ["log", "verify", "--database", store.url])
+    assert intact.exit_code == 0 and "12 entries checked: the chain is intact" in intact.output
+    with store.engine.begin() as connection:
+        connection.execute(text("update decisions set transaction_id = 'FORGED' where seq = 5"))
+    edited = runner.invoke(main, ["log", "verify", "--database", store.url])
+    assert edited.exit_code == 1 and "entry 5 (" in edited.output and "FORGED" in edited.output
+    assert "entry 6" not in edited.output  # only the entry touched
+    with store.engine.begin() as connection:
+        connection.execute(
+            text("delete from reviews where decision_id in (select decision_id from decisions where seq = 8)")
+        )
+        connection.execute(text("delete from decisions where seq = 8"))
+        connection.execute(
+            text("delete from reviews where decision_id in (select decision_id from decisions where seq = 12)")
+        )
+        connection.execute(text("delete from decisions where seq = 12"))
+    removed = runner.invoke(main, ["log", "verify", "--database", store.url]).output
+    assert "entry 9 (" in removed and "entries are missing at the end" in removed
