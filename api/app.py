@@ -7,13 +7,9 @@ wrong, never a 500. Every route but the health checks needs an API key (`Authori
 
 import asyncio
 import datetime as dt
-import json
-import logging
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -22,102 +18,28 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
-from engine.batch import BatchInputError, BatchOptions, run_batch
+from api.shapes import (
+    EXAMPLE,
+    MAX_BATCH,
+    MAX_BODY,
+    NEWEST_SECONDS,
+    PERMISSIONS,
+    AccessLog,
+    ApiError,
+    Publication,
+    Resolution,
+    Simulation,
+    error_body,
+    log,
+)
+from api.work import batch_file, publish, ref, simulate_logged
 from engine.contract.documents import load_document
-from engine.errors import InvalidDocument, InvalidTransaction
+from engine.errors import ClearanceError, InvalidDocument, InvalidTransaction
 from engine.store import UNKNOWN, Conflict, DecisionLog, NotFound, StoreError
-
-log = logging.getLogger("clearance.access")
-
-MAX_BODY = 64 * 1024  # one transaction
-MAX_BATCH = 50 * 1024 * 1024  # one CSV upload
-PERMISSIONS = {
-    "decisions:create": {"submitter"},
-    "decisions:read": {"submitter", "reviewer", "auditor"},
-    "reviews:read": {"reviewer", "auditor"},
-    "reviews:resolve": {"reviewer"},
-    "batches:create": {"submitter"},
-}
-EXAMPLE = {
-    "id": "T-1",
-    "date": "2026-02-01",
-    "product": "H200",
-    "quantity": 100,
-    "unit_price_usd": "30000",
-    "destination": "CN",
-    "customer": {"id": "C-ALI", "name": "Alibaba Cloud Computing Ltd.", "country": "CN"},
-    "end_use": "commercial-ai",
-    "attestations": ["us_third_party_tested", "kyc_remote_access_controls", "us_supply_sufficient",
-                     "no_foundry_diversion", "china_volume_within_50pct"],
-}  # fmt: skip
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details or []
-
-
-def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details or []}}
-
-
-class Resolution(BaseModel):
-    resolution: str = Field(pattern="^(release|reject)$", description="`release` (allow) or `reject` (deny)")
-    note: str = Field(min_length=1, max_length=5000, description="why: required")
-
-
-class AccessLog:
-    """Refuses a body declared larger than its route's limit (413), times every request and logs it as one JSON
-    line with the decision's id (a plain ASGI middleware: no cost beyond its own work)."""
-
-    def __init__(self, app: Any, latency: Histogram):
-        self.app = app
-        self.latency = latency
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        began = time.perf_counter()
-        path = scope["path"]
-        limit = MAX_BATCH if path == "/v1/batches" else MAX_BODY
-        status = 500
-        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            response = JSONResponse(error_body("too_large", f"the request body is larger than {limit:,} bytes"), 413)
-            status = 413
-            await response(scope, receive, send)
-        else:
-
-            async def sending(message: Any) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
-            await self.app(scope, receive, sending)
-        elapsed = time.perf_counter() - began
-        route = scope.get("route")
-        self.latency.labels(getattr(route, "path", "other")).observe(elapsed)
-        state = scope.get("state") or {}
-        if log.isEnabledFor(logging.INFO):
-            log.info(
-                json.dumps(
-                    {
-                        "method": scope["method"],
-                        "path": path,
-                        "status": status,
-                        "ms": round(elapsed * 1000, 2),
-                        "decision_id": state.get("decision_id"),
-                        "key": state.get("key_id"),
-                    }
-                )
-            )
+from engine.store.diff import diff
 
 
 @dataclass
@@ -241,7 +163,9 @@ def create_app(pack: engine.Pack, store: DecisionLog) -> FastAPI:
         },
     )
     async def create_decision(
-        request: Request, caller: Annotated[Caller, Depends(allowed("decisions:create"))]
+        request: Request,
+        caller: Annotated[Caller, Depends(allowed("decisions:create"))],
+        ruleset: Annotated[str | None, Query(max_length=300, description="a published version to judge under")] = None,
     ) -> JSONResponse:
         """Validate, evaluate, store and return the decision (with its `decision_id`)."""
         raw = await body(request)
@@ -251,8 +175,9 @@ def create_app(pack: engine.Pack, store: DecisionLog) -> FastAPI:
             raise ApiError(400, "invalid_document", "the request body is not UTF-8") from None
         except InvalidDocument as exc:
             raise ApiError(400, "invalid_document", exc.message) from None
+        judge = await pack_for(ruleset)
         try:
-            tx = pack.transaction(data, "request body")
+            tx = judge.transaction(data, "request body")
         except InvalidTransaction as exc:
             details = [{"field": e.field, "message": e.message} for e in exc.errors]
             raise ApiError(422, "invalid_transaction", "the transaction is not valid", details) from None
@@ -266,7 +191,7 @@ def create_app(pack: engine.Pack, store: DecisionLog) -> FastAPI:
         def answer(outcome: Any) -> None:  # called by the log's writer after the commit
             loop.call_soon_threadsafe(settle, outcome)
 
-        store.submit_later(pack, tx, caller.key_id, answer)
+        store.submit_later(judge, tx, caller.key_id, answer)
         outcome = await answered
         try:
             if isinstance(outcome, BaseException):
@@ -338,6 +263,91 @@ def create_app(pack: engine.Pack, store: DecisionLog) -> FastAPI:
         except StoreError as exc:
             raise ApiError(422, "invalid_resolution", str(exc)) from None
 
+    # rule versions -----------------------------------------------------------------------------------------
+    loaded: dict[str, engine.Pack] = {pack.digest: pack}
+    newest: list[Any] = [0.0, None]  # when asked, the newest version's digest
+
+    async def pack_for(ref: str | None) -> engine.Pack:
+        """The pack a decision is judged under: the version asked for, else the newest published one of this
+        pack, else the pack the server started with."""
+        if ref is None:
+            if time.monotonic() - newest[0] > NEWEST_SECONDS:
+                found = await run_in_threadpool(store.newest, pack.name)
+                newest[:] = [time.monotonic(), found["digest"] if found else None]
+            ref = newest[1]
+            if ref is None:
+                return pack
+        known = loaded.get(ref)
+        if known is not None:
+            return known
+        try:
+            version = await run_in_threadpool(store.load_version, ref)
+        except NotFound as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+        except StoreError as exc:
+            raise ApiError(422, "invalid_ruleset", str(exc)) from None
+        loaded[ref] = loaded[version.digest] = version
+        return version
+
+    @app.get("/v1/rulesets", tags=["rulesets"])
+    async def list_rulesets(caller: Annotated[Caller, Depends(allowed("rulesets:read"))]) -> dict[str, Any]:
+        """Every published version, oldest first."""
+        return {"items": await run_in_threadpool(store.versions)}
+
+    @app.get("/v1/rulesets/{pack_name}/diff", tags=["rulesets"])
+    async def diff_rulesets(
+        pack_name: str,
+        caller: Annotated[Caller, Depends(allowed("rulesets:read"))],
+        old: Annotated[str, Query(alias="from", max_length=300)],
+        new: Annotated[str, Query(alias="to", max_length=300)],
+    ) -> dict[str, Any]:
+        """What changed between two versions (labels of this pack, or digests)."""
+        try:
+            before = await run_in_threadpool(store.version, ref(pack_name, old))
+            after = await run_in_threadpool(store.version, ref(pack_name, new))
+        except NotFound as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+        except StoreError as exc:
+            raise ApiError(400, "bad_reference", str(exc)) from None
+        return diff(before["files"], after["files"])
+
+    @app.get("/v1/rulesets/{pack_name}/{label}", tags=["rulesets"])
+    async def get_ruleset(
+        pack_name: str, label: str, caller: Annotated[Caller, Depends(allowed("rulesets:read"))]
+    ) -> dict[str, Any]:
+        """One version: who published it, when, why, and its files."""
+        try:
+            return await run_in_threadpool(store.version, ref(pack_name, label))
+        except NotFound as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
+
+    @app.post("/v1/rulesets", tags=["rulesets"], status_code=201)
+    async def publish_ruleset(
+        body: Publication, caller: Annotated[Caller, Depends(allowed("rulesets:publish"))]
+    ) -> JSONResponse:
+        """Publish a version (its files by path), after its own tests pass. 200 when the same content was
+        published before; 409 when the label is taken by other content; 422 when its tests fail."""
+        try:
+            record, created = await run_in_threadpool(publish, store, body, caller.key_id)
+        except Conflict as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
+        except ClearanceError as exc:
+            raise ApiError(422, "not_published", str(exc)) from None
+        newest[0] = 0.0
+        return JSONResponse(record, status_code=201 if created else 200)
+
+    @app.post("/v1/simulations", tags=["rulesets"])
+    async def create_simulation(
+        body: Simulation, caller: Annotated[Caller, Depends(allowed("simulations:create"))]
+    ) -> dict[str, Any]:
+        """Judge the logged transactions (since a day) under the current version and the candidate: every
+        decision that would flip, every fee that would change, and the rules responsible."""
+        current = await pack_for(body.against)
+        try:
+            return await run_in_threadpool(simulate_logged, store, current, body)
+        except ClearanceError as exc:
+            raise ApiError(422, "invalid_candidate", str(exc)) from None
+
     # batches -------------------------------------------------------------------------------------------------
     @app.post(
         "/v1/batches",
@@ -353,21 +363,6 @@ def create_app(pack: engine.Pack, store: DecisionLog) -> FastAPI:
         """A CSV file of transactions (the body, `text/csv`) checked as `clearance batch` does: the result CSV
         or JSON lines. The decisions are not stored in the log."""
         raw = await body(request, MAX_BATCH)
-        return await run_in_threadpool(_batch, pack, raw, output)
+        return await run_in_threadpool(batch_file, pack, raw, output)
 
     return app
-
-
-def _batch(pack: engine.Pack, raw: bytes, output: str) -> Response:
-    with tempfile.TemporaryDirectory(prefix="clearance-batch-") as tmp:
-        source, target = Path(tmp) / "in.csv", Path(tmp) / f"out.{output}"
-        source.write_bytes(raw)
-        options = BatchOptions(input=source, output=target, pack_dir=pack.root, jsonl=output == "jsonl")
-        try:
-            summary = run_batch(options, pack)
-        except BatchInputError as exc:
-            message = str(exc).replace(str(source), "upload")
-            return JSONResponse(error_body("invalid_batch", message), status_code=422)
-        media = "application/x-ndjson" if output == "jsonl" else "text/csv; charset=utf-8"
-        headers = {"X-Clearance-Rows": str(summary.rows)}
-        return Response(target.read_bytes(), media_type=media, headers=headers)

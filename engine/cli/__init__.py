@@ -14,6 +14,7 @@ import click
 
 from engine.cli.batch import batch
 from engine.cli.check import check
+from engine.cli.lists import lists_group
 from engine.cli.rules import rules
 from engine.cli.screen import screen
 from engine.cli.store import keys, log_group, reviews
@@ -30,6 +31,7 @@ main.add_command(batch)
 main.add_command(check)
 main.add_command(rules)
 main.add_command(screen)
+main.add_command(lists_group)
 main.add_command(keys)
 main.add_command(log_group)
 main.add_command(reviews)

@@ -96,7 +96,7 @@ def files_of(ref: str, database: str | None) -> dict[str, str]:
 def rules_diff(old: str, new: str, as_json: bool, database: str | None) -> None:
     """What changed from OLD to NEW (each a published version or a pack directory)."""
     result = diff(files_of(old, database), files_of(new, database))
-    click.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else printable(render(result)))
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else _lines(render(result)))
 
 
 @click.command()
@@ -149,7 +149,11 @@ def simulate_command(
     else:
         items = store.logged(since.replace(tzinfo=dt.timezone.utc) if since else None)
     result = simulate(current, proposed, items)
-    click.echo(json.dumps(result, indent=2) if as_json else printable(render_simulation(result)))
+    click.echo(json.dumps(result, indent=2) if as_json else _lines(render_simulation(result)))
+
+
+def _lines(text: str) -> str:
+    return "\n".join(printable(line) for line in text.splitlines())
 
 
 def _csv_items(pack: Pack, path: Path) -> Iterator[tuple[Any, FactProvider | None]]:

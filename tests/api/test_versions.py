@@ -8,6 +8,7 @@ import json
 import shutil
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -163,3 +164,47 @@ def test_log_verify_names_a_row_edited_or_removed_behind_its_back(store: Decisio
         connection.execute(text("delete from decisions where seq = 12"))
     removed = runner.invoke(main, ["log", "verify", "--database", store.url]).output
     assert "entry 9 (" in removed and "entries are missing at the end" in removed
+
+
+def test_the_api_publishes_lists_diffs_simulates_and_judges_under_the_newest_version(
+    client: Any, keys: dict[str, dict[str, str]], versions: tuple[Path, Path]
+) -> None:
+    from engine.store.versions import pack_files
+
+    first, second = versions
+    body = {"files": pack_files(first), "note": "the second edition"}
+    assert client.post("/v1/rulesets", json=body, headers=keys["submitter"]).status_code == 403
+    published = client.post("/v1/rulesets", json=body, headers=keys["rules-admin"])
+    assert published.status_code == 201, published.text
+    assert client.post("/v1/rulesets", json=body, headers=keys["rules-admin"]).status_code == 200
+    failing = client.post(
+        "/v1/rulesets", json={"files": pack_files(second), "note": "no tests"}, headers=keys["rules-admin"]
+    )
+    assert failing.status_code == 422 and "no tests" in failing.json()["error"]["message"]
+    fee_cases = second / "tests" / "fee_rate.yaml"
+    fee_cases.write_text(
+        f"cases:\n  - name: fee\n    transaction: {json.dumps(tx(id='FEE-1'))}\n    expect: {{decision: allow}}\n"
+    )
+    newer = {"files": pack_files(second), "note": "30% fee", "label": "2026-06-01"}
+    assert client.post("/v1/rulesets", json=newer, headers=keys["rules-admin"]).status_code == 201
+    listed = client.get("/v1/rulesets", headers=keys["auditor"]).json()["items"]
+    assert [v["label"] for v in listed] == ["2026-01-15", "2026-06-01"]
+    shown = client.get("/v1/rulesets/us-ai-chips/2026-06-01", headers=keys["auditor"]).json()
+    assert shown["note"] == "30% fee" and "pack.yaml" in shown["files"]
+    changed = client.get("/v1/rulesets/us-ai-chips/diff?from=2026-01-15&to=2026-06-01", headers=keys["auditor"]).json()
+    assert [c["id"] for c in changed["rules"]["changed"]] == ["FEE-SECTION-232"]
+    # decisions: the newest published version by default, or the one asked for
+    newest = client.post("/v1/decisions", json=tx(id="N-1"), headers=keys["submitter"]).json()
+    pinned = client.post(
+        "/v1/decisions?ruleset=us-ai-chips@2026-01-15", json=tx(id="N-2"), headers=keys["submitter"]
+    ).json()
+    assert (newest["fee_usd"], pinned["fee_usd"]) == ("900000.00", "750000.00")
+    assert newest["ruleset"]["version"] == "2026-01-15" and newest["ruleset"]["digest"] != pinned["ruleset"]["digest"]
+    missing = client.post("/v1/decisions?ruleset=nope", json=tx(id="N-3"), headers=keys["submitter"])
+    assert missing.status_code == 404
+    simulated = client.post(
+        "/v1/simulations",
+        json={"candidate": pack_files(first), "against": "us-ai-chips@2026-06-01"},
+        headers=keys["auditor"],
+    ).json()
+    assert simulated["checked"] == 2 and simulated["fee_changes"] == 2 and simulated["flipped"] == 0
