@@ -134,8 +134,18 @@ def schema(kind: str) -> None:
 @pack_argument
 @click.option("--on", "on", default=None, help="Only the rules in force on this date (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True)
-def list_rules(pack_dir: Path | None, on: str | None, as_json: bool) -> None:
-    """List the rules of PACK with effect and dates in force."""
+@click.option("--published", is_flag=True, help="List the published versions instead (see `rules versions`).")
+@click.option("--database", default=None, help="The decision log (with --published).")
+@click.pass_context
+def list_rules(
+    context: click.Context, pack_dir: Path | None, on: str | None, as_json: bool, published: bool, database: str | None
+) -> None:
+    """List the rules of PACK with effect and dates in force (or, with --published, the published versions)."""
+    if published:
+        from engine.cli.versions import versions
+
+        context.invoke(versions, pack_name=None, as_json=as_json, database=database)
+        return
     pack = open_pack(pack_dir)
     chosen = list(pack.rules)
     if on is not None:
@@ -156,9 +166,20 @@ def list_rules(pack_dir: Path | None, on: str | None, as_json: bool) -> None:
 @rules.command(name="show")
 @click.argument("rule_id")
 @pack_argument
-def show_rule(rule_id: str, pack_dir: Path | None) -> None:
-    """Show one rule of PACK: its condition, message, citation and dates."""
-    pack = open_pack(pack_dir)
+@click.option("--ruleset", default=None, help="A published version (label, pack@label or digest) instead of PACK.")
+@click.option("--database", default=None, help="The decision log (with --ruleset).")
+def show_rule(rule_id: str, pack_dir: Path | None, ruleset: str | None, database: str | None) -> None:
+    """Show one rule of PACK (or of a published version): its condition, message, citation and dates."""
+    if ruleset is not None:
+        from engine.cli.store import open_log
+        from engine.store import StoreError
+
+        try:
+            pack = open_log(database).load_version(ruleset)
+        except StoreError as exc:
+            fail(str(exc))
+    else:
+        pack = open_pack(pack_dir)
     try:
         rule = pack.rule(rule_id)
     except KeyError:

@@ -208,3 +208,14 @@ def test_the_api_publishes_lists_diffs_simulates_and_judges_under_the_newest_ver
         headers=keys["auditor"],
     ).json()
     assert simulated["checked"] == 2 and simulated["fee_changes"] == 2 and simulated["flipped"] == 0
+
+
+def test_rules_list_and_show_read_published_versions(store: DecisionLog, versions: tuple[Path, Path]) -> None:
+    publish_both(store, versions)
+    runner = CliRunner()
+    listed = runner.invoke(main, ["rules", "list", "--published", "--database", store.url])
+    assert listed.exit_code == 0 and "2026-01-15" in listed.output and "China-route fee raised to 30%" in listed.output
+    shown = runner.invoke(
+        main, ["rules", "show", "FEE-SECTION-232", "--ruleset", "2026-06-01", "--database", store.url]
+    )
+    assert shown.exit_code == 0 and "rate: '0.3'" in shown.output, shown.output
