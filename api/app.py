@@ -21,6 +21,7 @@ from prometheus_client.core import GaugeMetricFamily
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
+from api.console import add_console
 from api.shapes import (
     EXAMPLE,
     MAX_BATCH,
@@ -365,4 +366,5 @@ def create_app(pack: engine.Pack, store: DecisionLog) -> FastAPI:
         raw = await body(request, MAX_BATCH)
         return await run_in_threadpool(batch_file, pack, raw, output)
 
+    add_console(app, pack, store, pack_for)
     return app

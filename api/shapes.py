@@ -14,7 +14,7 @@ log = logging.getLogger("clearance.access")
 
 MAX_BODY = 64 * 1024  # one transaction
 MAX_BATCH = 50 * 1024 * 1024  # one CSV upload, or the files of a pack
-LARGE_BODIES = ("/v1/batches", "/v1/rulesets", "/v1/simulations")
+LARGE_BODIES = ("/v1/batches", "/v1/rulesets", "/v1/simulations", "/console/batch")
 PERMISSIONS = {
     "decisions:create": {"submitter"},
     "decisions:read": {"submitter", "reviewer", "auditor"},

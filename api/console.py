@@ -1,0 +1,318 @@
+"""The web console: server-rendered pages (Jinja2, plain HTML, a line of JavaScript) over the same decision log,
+behind the same API keys and roles: a key signs in once and is kept in an HTTP-only, same-site cookie."""
+
+import datetime as dt
+import secrets
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pycountry
+from fastapi import APIRouter, FastAPI, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+import engine
+from api.shapes import PERMISSIONS
+from engine.batch import BatchInputError, BatchOptions, run_batch
+from engine.contract.transaction import END_USES
+from engine.errors import InvalidTransaction
+from engine.store import Conflict, DecisionLog, NotFound, StoreError
+from engine.store.diff import diff
+from engine.store.simulate import simulate
+
+HERE = Path(__file__).resolve().parent
+COOKIE = "clearance_key"
+COUNTRIES = sorted(((c.alpha_2, f"{c.name} ({c.alpha_2})") for c in pycountry.countries), key=lambda c: c[1])
+BATCH_RESULTS_SECONDS = 3600
+
+
+class SignIn(Exception):
+    """The page needs a signed-in key (of another role, when `role` is set)."""
+
+    def __init__(self, role: str | None = None):
+        self.role = role
+
+
+def add_console(
+    app: FastAPI, pack: engine.Pack, store: DecisionLog, pack_for: Callable[[str | None], Awaitable[engine.Pack]]
+) -> None:
+    """The console's pages under /console; decisions are judged under `pack_for(None)` (the newest version)."""
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    router = APIRouter(prefix="/console", include_in_schema=False)
+    results = Path(tempfile.mkdtemp(prefix="clearance-console-"))
+    app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
+
+    def role_of(request: Request, permission: str | None = None) -> str:
+        key = request.cookies.get(COOKIE)
+        found = store.authenticate(key) if key else None
+        if found is None:
+            raise SignIn()
+        role = found[1]
+        if permission is not None and role not in PERMISSIONS[permission]:
+            raise SignIn(role)
+        request.state.key_id = found[0]
+        return role
+
+    def page(request: Request, name: str, title: str, current: str, **context: Any) -> HTMLResponse:
+        role = request.cookies.get(COOKIE) and getattr(request.state, "role", None)
+        return templates.TemplateResponse(
+            request, name, {"title": title, "page": current, "pack": pack, "role": role, **context}
+        )
+
+    @app.exception_handler(SignIn)
+    async def _sign_in(request: Request, exc: SignIn) -> Response:
+        if exc.role is None:
+            return RedirectResponse("/console/login?next=" + urllib.parse.quote(request.url.path), status_code=303)
+        return templates.TemplateResponse(
+            request,
+            "login.html",
+            {"title": "Not allowed", "page": "", "pack": pack, "role": None,
+             "error": f"A `{exc.role}` key may not use this page; sign in with another key."},
+            status_code=403,
+        )  # fmt: skip
+
+    @router.get("", response_class=HTMLResponse)
+    async def home() -> Response:
+        return RedirectResponse("/console/check", status_code=303)
+
+    @router.get("/login", response_class=HTMLResponse)
+    async def login_form(request: Request) -> HTMLResponse:
+        return page(request, "login.html", "Sign in", "")
+
+    @router.post("/login")
+    async def login(request: Request, key: str = Form(...), next: str = "/console/check") -> Response:
+        if await run_in_threadpool(store.authenticate, key.strip()) is None:
+            return templates.TemplateResponse(
+                request, "login.html", {"title": "Sign in", "page": "", "pack": pack, "role": None,
+                                        "error": "That key is not valid."}, status_code=401,
+            )  # fmt: skip
+        target = next if next.startswith("/console") else "/console/check"
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(COOKIE, key.strip(), httponly=True, samesite="strict", max_age=8 * 3600)
+        return response
+
+    @router.get("/logout")
+    async def logout() -> Response:
+        response = RedirectResponse("/console/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    # check -------------------------------------------------------------------------------------------------
+    def check_context() -> dict[str, Any]:
+        chips = pack.tables.get("chips")
+        return {
+            "products": [{"model": r["model"], "vendor": r.get("vendor", "")} for r in (chips.rows if chips else [])],
+            "countries": COUNTRIES,
+            "end_uses": sorted(pack.vocabularies.get("end_use", END_USES)),
+            "attestations": sorted(pack.vocabularies.get("attestations", ())),
+        }
+
+    @router.get("/check", response_class=HTMLResponse)
+    async def check_form(request: Request) -> HTMLResponse:
+        request.state.role = role_of(request, "decisions:read")
+        form = {"id": f"WEB-{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}",
+                "date": dt.date.today().isoformat(), "product": "H200", "quantity": "1", "unit_price_usd": "",
+                "ship_from": "US", "destination": "", "customer_name": "", "customer_country": "", "end_use": "",
+                "license_number": "", "attestations": []}  # fmt: skip
+        return page(request, "check.html", "Check", "Check", form=form, **check_context())
+
+    @router.post("/check", response_class=HTMLResponse)
+    async def check(request: Request) -> HTMLResponse:
+        request.state.role = role_of(request, "decisions:create")
+        raw = await request.form()
+        fields = ("id", "date", "product", "quantity", "unit_price_usd", "ship_from", "destination",
+                  "customer_name", "customer_country", "end_use", "license_number")  # fmt: skip
+        form: dict[str, Any] = {k: str(raw.get(k, "")).strip() for k in fields}
+        form["attestations"] = [str(a) for a in raw.getlist("attestations")]
+        data: dict[str, Any] = {k: v for k, v in form.items() if v and k not in ("customer_name", "customer_country")}
+        data["customer"] = {"name": form["customer_name"]} | (
+            {"country": form["customer_country"]} if form["customer_country"] else {}
+        )
+        data["attestations"] = form["attestations"]
+        context = {"form": form, **check_context()}
+        judge = await pack_for(None)
+        try:
+            tx = judge.transaction(data, "form")
+        except InvalidTransaction as exc:
+            return page(request, "check.html", "Check", "Check", errors=exc.errors, **context)
+        try:
+            record, _ = await run_in_threadpool(store.submit, judge, tx, request.state.key_id)
+        except Conflict as exc:
+            return page(
+                request, "check.html", "Check", "Check", errors=[{"field": "id", "message": str(exc)}], **context
+            )
+        return page(request, "check.html", "Check", "Check", d=record, **context)
+
+    # batch -------------------------------------------------------------------------------------------------
+    @router.get("/batch", response_class=HTMLResponse)
+    async def batch_form(request: Request) -> HTMLResponse:
+        request.state.role = role_of(request, "batches:create")
+        return page(request, "batch.html", "Batch", "Batch")
+
+    @router.post("/batch", response_class=HTMLResponse)
+    async def batch(request: Request, file: UploadFile) -> HTMLResponse:
+        request.state.role = role_of(request, "batches:create")
+        for old in results.iterdir():  # results are kept for an hour
+            if time.time() - old.stat().st_mtime > BATCH_RESULTS_SECONDS:
+                old.unlink(missing_ok=True)
+        token = secrets.token_hex(12)
+        source, target = results / f"{token}.in.csv", results / f"{token}.csv"
+        source.write_bytes(await file.read())
+        options = BatchOptions(input=source, output=target, pack_dir=pack.root)
+        try:
+            summary = await run_in_threadpool(run_batch, options, pack)
+        except BatchInputError as exc:
+            return page(
+                request, "batch.html", "Batch", "Batch", error=str(exc).replace(str(source), file.filename or "upload")
+            )
+        finally:
+            source.unlink(missing_ok=True)
+        return page(request, "batch.html", "Batch", "Batch", summary=summary.as_dict(), token=token)
+
+    @router.get("/batch/{token}/result.csv")
+    async def batch_result(request: Request, token: str) -> Response:
+        role_of(request, "batches:create")
+        path = results / f"{token}.csv"
+        if not token.isalnum() or not path.is_file():
+            return HTMLResponse("No such result (results are kept for an hour).", status_code=404)
+        return FileResponse(path, media_type="text/csv", filename="clearance-result.csv")
+
+    # reviews -----------------------------------------------------------------------------------------------
+    @router.get("/reviews", response_class=HTMLResponse)
+    async def reviews(request: Request) -> HTMLResponse:
+        request.state.role = role_of(request, "reviews:read")
+        items = await run_in_threadpool(store.reviews, "open")
+        return page(request, "reviews.html", "Reviews", "Reviews", items=items)
+
+    @router.get("/reviews/{decision_id}", response_class=HTMLResponse)
+    async def review(request: Request, decision_id: str) -> HTMLResponse:
+        request.state.role = role_of(request, "reviews:read")
+        try:
+            decision = await run_in_threadpool(store.get, decision_id)
+        except NotFound:
+            return HTMLResponse("No such decision.", status_code=404)
+        return page(request, "review.html", "Review", "Reviews", d=decision)
+
+    @router.post("/reviews/{decision_id}", response_class=HTMLResponse)
+    async def resolve(
+        request: Request, decision_id: str, resolution: str = Form(""), note: str = Form("")
+    ) -> HTMLResponse:
+        request.state.role = role_of(request, "reviews:resolve")
+        try:
+            decision = await run_in_threadpool(store.resolve, decision_id, resolution, note, request.state.key_id)
+        except (StoreError, NotFound, Conflict) as exc:
+            decision = await run_in_threadpool(store.get, decision_id)
+            return page(request, "review.html", "Review", "Reviews", d=decision, error=str(exc))
+        return page(request, "review.html", "Review", "Reviews", d=decision)
+
+    # licenses ----------------------------------------------------------------------------------------------
+    @router.get("/licenses", response_class=HTMLResponse)
+    async def licenses(request: Request) -> HTMLResponse:
+        request.state.role = role_of(request, "decisions:read")
+        usage = await run_in_threadpool(store.usage)
+        table = pack.tables.get("licenses")
+        rows = []
+        for row in table.rows if table else []:
+            used = usage.get(("license_usage", row["license_number"]), {})
+            units, value = used.get("units", 0), used.get("value_usd", 0)
+            limit_units, limit_value = row.get("quantity_limit") or 0, row.get("value_limit_usd") or 0
+            rows.append({**row, "units_used": units, "value_used": value, "units_left": max(limit_units - units, 0),
+                         "units_share": _share(units, limit_units),
+                         "value_share": _share(value, limit_value)})  # fmt: skip
+        return page(request, "licenses.html", "Licenses", "Licenses", licenses=rows)
+
+    # log ---------------------------------------------------------------------------------------------------
+    @router.get("/log", response_class=HTMLResponse)
+    async def log_page(
+        request: Request, decision: str = "", customer: str = "", since: str = "", cursor: str = ""
+    ) -> HTMLResponse:
+        request.state.role = role_of(request, "decisions:read")
+        when = None
+        if since:
+            try:
+                when = dt.datetime.combine(dt.date.fromisoformat(since), dt.time(), dt.timezone.utc)
+            except ValueError:
+                when = None
+        try:
+            items, following = await run_in_threadpool(
+                lambda: store.search(outcome=decision or None, since=when, customer=customer or None,
+                                     after=cursor or None, limit=50)
+            )  # fmt: skip
+        except StoreError:
+            items, following = [], None
+        query = {"decision": decision, "customer": customer, "since": since}
+        next_query = urllib.parse.urlencode({**query, "cursor": following or ""})
+        return page(
+            request, "log.html", "Log", "Log", items=items, query=query, next_cursor=following, next_query=next_query
+        )
+
+    @router.get("/log/{decision_id}", response_class=HTMLResponse)
+    async def entry(request: Request, decision_id: str) -> HTMLResponse:
+        request.state.role = role_of(request, "decisions:read")
+        try:
+            decision = await run_in_threadpool(store.get, decision_id)
+        except NotFound:
+            return HTMLResponse("No such decision.", status_code=404)
+        return page(request, "entry.html", "Decision", "Log", d=decision)
+
+    @router.post("/log/{decision_id}/replay", response_class=HTMLResponse)
+    async def replay(request: Request, decision_id: str) -> HTMLResponse:
+        request.state.role = role_of(request, "decisions:read")
+        decision = await run_in_threadpool(store.get, decision_id)
+        try:
+            stored, again = await run_in_threadpool(store.replay, decision_id, pack)
+            differing = ", ".join(k for k in sorted(stored) if stored.get(k) != again.get(k))
+            outcome = (
+                "Replayed: identical to the logged decision."
+                if stored == again
+                else f"Replayed: differs in {differing}"
+            )
+        except StoreError as exc:
+            outcome = f"Cannot replay: {exc}"
+        return page(request, "entry.html", "Decision", "Log", d=decision, replay=outcome)
+
+    # rules -------------------------------------------------------------------------------------------------
+    @router.get("/rules", response_class=HTMLResponse)
+    async def rules(request: Request) -> HTMLResponse:
+        request.state.role = role_of(request, "rulesets:read")
+        return page(request, "rules.html", "Rules", "Rules", versions=await run_in_threadpool(store.versions))
+
+    @router.get("/rules/diff", response_class=HTMLResponse)
+    async def rules_diff(request: Request, show: str = "diff") -> HTMLResponse:
+        request.state.role = role_of(request, "rulesets:read")
+        old_ref, new_ref = request.query_params.get("from", ""), request.query_params.get("to", "")
+        try:
+            old = await run_in_threadpool(store.version, old_ref)
+            new = await run_in_threadpool(store.version, new_ref)
+        except StoreError as exc:
+            return HTMLResponse(f"No such version: {exc}", status_code=404)
+        simulation = None
+        if show == "simulate":
+            role_of(request, "simulations:create")
+            current, candidate = store.load_version(old["digest"]), store.load_version(new["digest"])
+            simulation = await run_in_threadpool(lambda: simulate(current, candidate, store.logged()))
+        return page(request, "diff.html", "Diff", "Rules", old=old, new=new, result=diff(old["files"], new["files"]),
+                    simulation=simulation)  # fmt: skip
+
+    @router.get("/rules/{ref}", response_class=HTMLResponse)
+    async def version(request: Request, ref: str) -> HTMLResponse:
+        request.state.role = role_of(request, "rulesets:read")
+        try:
+            record = await run_in_threadpool(store.version, ref, False)
+            loaded = await run_in_threadpool(store.load_version, ref)
+        except StoreError as exc:
+            return HTMLResponse(f"No such version: {exc}", status_code=404)
+        rules_of = [{**r.summary(), "when": r.when, "message": r.message.source} for r in loaded.rules]
+        return page(request, "version.html", "Version", "Rules", version=record, rules=rules_of)
+
+    app.include_router(router)
+
+
+def _share(used: Any, limit: Any) -> float:
+    return min(100.0, round(100 * float(used) / float(limit), 1)) if limit else 0.0
