@@ -73,6 +73,25 @@ def _indented(text: str) -> str:
     return textwrap.indent(text, "  ")
 
 
+def _newest_published(pack: Any, database: str | None) -> Any:
+    """The newest published version of the pack, when a decision log with one is at hand (`--database`, or
+    $CLEARANCE_DATABASE, or ./clearance.db if it exists); else the pack itself."""
+    import os
+    from pathlib import Path as _Path
+
+    target = database or os.environ.get("CLEARANCE_DATABASE") or "clearance.db"
+    if "://" not in target and not _Path(target).is_file():
+        return pack
+    from engine.cli.store import open_log
+
+    store = open_log(target)
+    newest = store.newest(pack.name)
+    if newest is None or newest["digest"] == pack.digest:
+        return pack
+    click.echo(f"judged under {pack.name} {newest['label']}, the newest published version ({target})", err=True)
+    return store.load_version(newest["digest"])
+
+
 @click.command()
 @click.argument("files", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine output: the decisions as JSON.")
@@ -98,6 +117,8 @@ def check(
             fail(str(exc))
     else:
         pack = open_pack(pack_dir)
+        if pack_dir is None:
+            pack = _newest_published(pack, database)
     output = JsonOutput()
     status = EXIT_ALLOW
     tally: dict[str, int] = {}

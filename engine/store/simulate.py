@@ -16,11 +16,13 @@ EXAMPLES = 100
 
 
 def simulate(
-    current: Pack, candidate: Pack, items: Iterable[tuple[Transaction, FactProvider | None]]
+    current: Pack, candidate: Pack, items: Iterable[tuple[Transaction, FactProvider | None]], examples: int = EXAMPLES
 ) -> dict[str, Any]:
+    """Every change from `current` to `candidate` over `items` (transactions, each with its facts); the first
+    `examples` changes in full."""
     flips: collections.Counter[str] = collections.Counter()
     responsible: collections.Counter[str] = collections.Counter()
-    examples: list[dict[str, Any]] = []
+    shown: list[dict[str, Any]] = []
     checked = fee_changes = rule_changes = 0
     for tx, facts in items:
         checked += 1
@@ -40,8 +42,8 @@ def simulate(
             rule_changes += 1
         changed = sorted(set(rules_before) ^ set(rules_after))
         responsible.update(changed)
-        if len(examples) < EXAMPLES:
-            examples.append(
+        if len(shown) < examples:
+            shown.append(
                 {
                     "transaction_id": tx.id,
                     "change": kind,
@@ -59,7 +61,7 @@ def simulate(
         "fee_changes": fee_changes,
         "rule_changes": rule_changes,
         "rules_responsible": dict(responsible.most_common()),
-        "examples": examples,
+        "examples": shown,
     }
 
 

@@ -219,3 +219,57 @@ def test_rules_list_and_show_read_published_versions(store: DecisionLog, version
         main, ["rules", "show", "FEE-SECTION-232", "--ruleset", "2026-06-01", "--database", store.url]
     )
     assert shown.exit_code == 0 and "rate: '0.3'" in shown.output, shown.output
+
+
+def test_simulating_a_lower_threshold_flips_exactly_the_route_lines_between_the_thresholds(
+    store: DecisionLog, versions: tuple[Path, Path]
+) -> None:
+    from engine.store.simulate import simulate
+
+    first, _ = versions
+    store.publish(first, "the second edition", by="alice")
+    current = store.load_version("2026-01-15")
+    candidate_dir = first.parent / "ceiling"
+    shutil.copytree(first, candidate_dir)
+    route = candidate_dir / "rules" / "20-china-route.yaml"
+    route.write_text(
+        route.read_text().replace("- tpp >= 21000", "- tpp >= 15000").replace("tpp < 21000 and", "tpp < 15000 and")
+    )
+    candidate = engine.load_pack(candidate_dir)
+    mix = [*generate(700, seed=13), *(tx(id=f"CEIL-{i}", quantity=1 + i) for i in range(300))]
+    logged = {d["transaction_id"]: d for d in (store.submit(current, engine.parse_transaction(m))[0] for m in mix)}
+    report = simulate(current, candidate, store.logged(), examples=10_000)
+    assert report["checked"] == 1000
+    # the changed threshold reaches exactly the China-route items with 15,000 <= TPP < 21,000
+    destination = {m["id"]: m["destination"] for m in mix if str(m["date"]) >= "2026-01-15"}  # the route's dates
+    between = {  # controlled items to the route's destinations, between the two thresholds
+        tid
+        for tid, d in logged.items()
+        if 15000 <= (d["classification"].get("tpp") or 0) < 21000
+        and str(d["classification"].get("eccn", "")).startswith("3A090")
+        and destination.get(tid) in ("CN", "HK", "MO")
+    }
+    touched = {e["transaction_id"] for e in report["examples"] if "CN-ROUTE-TPP-CEILING" in e["to"]["rules"]}
+    assert touched == between and len(between) >= 300
+    flipped = {
+        e["transaction_id"]
+        for e in report["examples"]
+        if e["change"].endswith("-> deny") and e["change"] != "deny -> deny"
+    }
+    assert flipped == {t for t in between if logged[t]["decision"] != "deny"}
+    assert report["flips"].get("allow -> deny", 0) >= 100 and report["flipped"] == len(flipped)
+    assert "CN-ROUTE-TPP-CEILING" in report["rules_responsible"]
+
+
+def test_the_command_line_judges_under_the_newest_published_version(
+    store: DecisionLog, versions: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(tx()))
+    runner = CliRunner()
+    monkeypatch.setenv("CLEARANCE_DATABASE", store.url)
+    before = runner.invoke(main, ["check", str(path), "--json"])
+    assert json.loads(before.stdout)["fee_usd"] == "750000.00"  # nothing published: the working directory
+    publish_both(store, versions)
+    after = runner.invoke(main, ["check", str(path), "--json"])
+    assert json.loads(after.stdout)["fee_usd"] == "900000.00" and "newest published version" in after.stderr
