@@ -4,6 +4,7 @@ behind the same API keys and roles: a key signs in once and is kept in an HTTP-o
 import datetime as dt
 import secrets
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ from typing import Any
 import pycountry
 from fastapi import APIRouter, FastAPI, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -155,8 +156,26 @@ def add_console(
         request.state.role = role_of(request, "batches:create")
         return page(request, "batch.html", "Batch", "Batch")
 
+    jobs: dict[str, dict[str, Any]] = {}
+
+    def run_job(token: str, options: BatchOptions, name: str) -> None:
+        job = jobs[token]
+
+        def progress(done: int, total: int, rows: int) -> None:
+            job.update(done=done, total=max(total, 1), rows=rows)
+
+        try:
+            job["summary"] = run_batch(options, pack, progress).as_dict()
+            job["state"] = "done"
+        except BatchInputError as exc:
+            job.update(state="error", error=str(exc).replace(str(options.input), name))
+        except Exception as exc:  # reported on the page, never lost
+            job.update(state="error", error=f"the batch failed: {exc}")
+        finally:
+            options.input.unlink(missing_ok=True)
+
     @router.post("/batch", response_class=HTMLResponse)
-    async def batch(request: Request, file: UploadFile) -> HTMLResponse:
+    async def batch(request: Request, file: UploadFile) -> Response:
         request.state.role = role_of(request, "batches:create")
         for old in results.iterdir():  # results are kept for an hour
             if time.time() - old.stat().st_mtime > BATCH_RESULTS_SECONDS:
@@ -164,16 +183,30 @@ def add_console(
         token = secrets.token_hex(12)
         source, target = results / f"{token}.in.csv", results / f"{token}.csv"
         source.write_bytes(await file.read())
+        jobs[token] = {"state": "running", "done": 0, "total": max(source.stat().st_size, 1), "rows": 0}
         options = BatchOptions(input=source, output=target, pack_dir=pack.root)
-        try:
-            summary = await run_in_threadpool(run_batch, options, pack)
-        except BatchInputError as exc:
-            return page(
-                request, "batch.html", "Batch", "Batch", error=str(exc).replace(str(source), file.filename or "upload")
-            )
-        finally:
-            source.unlink(missing_ok=True)
-        return page(request, "batch.html", "Batch", "Batch", summary=summary.as_dict(), token=token)
+        threading.Thread(target=run_job, args=(token, options, file.filename or "upload"), daemon=True).start()
+        return RedirectResponse(f"/console/batch/{token}", status_code=303)
+
+    @router.get("/batch/{token}/status")
+    async def batch_status(request: Request, token: str) -> Response:
+        role_of(request, "batches:create")
+        job = jobs.get(token)
+        if job is None:
+            return JSONResponse({"state": "unknown"}, status_code=404)
+        return JSONResponse({k: job[k] for k in ("state", "done", "total", "rows")})
+
+    @router.get("/batch/{token}", response_class=HTMLResponse)
+    async def batch_page(request: Request, token: str) -> HTMLResponse:
+        request.state.role = role_of(request, "batches:create")
+        job = jobs.get(token)
+        if job is None:
+            return HTMLResponse("No such batch (results are kept for an hour).", status_code=404)
+        if job["state"] == "error":
+            return page(request, "batch.html", "Batch", "Batch", error=job["error"])
+        if job["state"] == "running":
+            return page(request, "batch.html", "Batch", "Batch", running=job, token=token)
+        return page(request, "batch.html", "Batch", "Batch", summary=job["summary"], token=token)
 
     @router.get("/batch/{token}/result.csv")
     async def batch_result(request: Request, token: str) -> Response:

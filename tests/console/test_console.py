@@ -132,6 +132,7 @@ def test_upload_a_csv_file_and_download_the_result(
     page.goto(base + "/console/batch")
     page.get_by_label("CSV file").set_input_files(str(ROOT / "examples" / "transactions.csv"))
     page.get_by_role("button", name="Check every row").click()
+    page.wait_for_url(base + "/console/batch/*")  # a page of its own, with a progress bar until every row is done
     page.get_by_text("1000 rows checked").wait_for()
     shoot(page, "batch")
     with page.expect_download() as download:
