@@ -69,6 +69,10 @@ class Resolution(BaseModel):
     note: str = Field(min_length=1, max_length=5000, description="why: required")
 
 
+class _TooLarge(Exception):
+    """A request body past its route's limit, found while it streams in."""
+
+
 class AccessLog:
     """Refuses a body declared larger than its route's limit (413), times every request and logs it as one JSON
     line with the decision's id (a plain ASGI middleware: no cost beyond its own work)."""
@@ -91,14 +95,33 @@ class AccessLog:
             status = 413
             await response(scope, receive, send)
         else:
+            received = 0
+            started = False
+
+            async def receiving() -> Any:  # a body sent without its length is counted as it arrives
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        raise _TooLarge
+                return message
 
             async def sending(message: Any) -> None:
-                nonlocal status
+                nonlocal status, started
                 if message["type"] == "http.response.start":
                     status = message["status"]
+                    started = True
                 await send(message)
 
-            await self.app(scope, receive, sending)
+            try:
+                await self.app(scope, receiving, sending)
+            except _TooLarge:
+                if started:
+                    raise
+                status = 413
+                too_large = error_body("too_large", f"the request body is larger than {limit:,} bytes")
+                await JSONResponse(too_large, 413)(scope, receive, send)
         elapsed = time.perf_counter() - began
         route = scope.get("route")
         self.latency.labels(getattr(route, "path", "other")).observe(elapsed)

@@ -54,6 +54,27 @@ def keys_create(role: str, label: str | None, only_if_none: bool, database: str 
     click.echo(f"a `{role}` key: keep it now, it cannot be shown again", err=True)
 
 
+@keys.command("list")
+@database_option
+def keys_list(database: str | None) -> None:
+    """Every key: its id, role, label, and when it was created or revoked (never the key itself)."""
+    for item in open_log(database).list_keys():
+        revoked = f"  revoked {item['revoked_at']}" if item["revoked_at"] else ""
+        click.echo(
+            printable(f"{item['key_id']}  {item['role']:<12} {item['created_at']}  {item['label'] or ''}{revoked}")
+        )
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@database_option
+def keys_revoke(key_id: str, database: str | None) -> None:
+    """Revoke a key by its id (`clr_<id>_...`); servers stop accepting it within ten seconds."""
+    if not open_log(database).revoke(key_id.removeprefix("clr_").split("_")[0]):
+        fail(f"no active key `{key_id}`")
+    click.echo(f"revoked {key_id}")
+
+
 @click.group("log")
 def log_group() -> None:
     """The decision log."""

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from engine.store.errors import StoreError
 from engine.store.schema import api_keys
@@ -40,6 +40,26 @@ class KeyStore:
                 )
             )
         return f"clr_{key_id}_{secret}"
+
+    def revoke(self, key_id: str) -> bool:
+        """Revoke a key by its id (the part after `clr_`); False when there is no such key. A server that checked
+        the key in the last few seconds may accept it until it checks again."""
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                update(api_keys).where((api_keys.c.key_id == key_id) & api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            ).rowcount  # fmt: skip
+        self._keys.clear()
+        return bool(changed)
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(api_keys).order_by(api_keys.c.created_at)).all()
+        return [
+            {"key_id": r.key_id, "role": r.role, "label": r.label, "created_at": str(r.created_at),
+             "revoked_at": str(r.revoked_at) if r.revoked_at else None}
+            for r in rows
+        ]  # fmt: skip
 
     def has_keys(self) -> bool:
         with self.engine.connect() as connection:

@@ -198,3 +198,34 @@ def test_no_input_gets_a_500(client: TestClient, keys: Headers, data: Any) -> No
     response = client.post("/v1/decisions", content=body, headers=keys["submitter"])
     assert response.status_code in (200, 201, 400, 409, 413, 422), response.text
     assert "error" in response.json() or "decision" in response.json()
+
+
+def test_a_body_without_its_length_is_limited_as_it_streams(client: TestClient, keys: Headers) -> None:
+    def chunks() -> Any:
+        for _ in range(100):
+            yield b" " * 1024  # 100 KB of blanks, past the 64 KB limit, sent without a Content-Length
+
+    response = client.post(
+        "/v1/decisions", content=chunks(), headers={**keys["submitter"], "Content-Type": "application/json"}
+    )
+    assert response.status_code == 413 and response.json()["error"]["code"] == "too_large"
+    rulesets = client.post(
+        "/v1/rulesets", content=chunks(), headers={**keys["rules-admin"], "Content-Type": "application/json"}
+    )
+    assert rulesets.status_code in (413, 422)  # within the 50 MB limit of pack uploads: read, and refused as invalid
+
+
+def test_a_revoked_key_is_refused(client: TestClient, keys: Headers, store: DecisionLog) -> None:
+    runner = CliRunner()
+    key = runner.invoke(
+        main, ["keys", "create", "--role", "auditor", "--label", "temp", "--database", store.url]
+    ).stdout.strip()
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/v1/decisions", headers=headers).status_code == 200
+    listed = runner.invoke(main, ["keys", "list", "--database", store.url]).output
+    assert "auditor" in listed and "temp" in listed and key.split("_")[2] not in listed  # never the secret
+    revoked = runner.invoke(main, ["keys", "revoke", key, "--database", store.url])
+    assert revoked.exit_code == 0, revoked.output
+    store.revoke("nothing")  # the server's own cache forgets what it checked (another process: within 10 s)
+    assert client.get("/v1/decisions", headers=headers).status_code == 401
+    assert runner.invoke(main, ["keys", "revoke", key, "--database", store.url]).exit_code == 2
