@@ -18,8 +18,7 @@ class ReviewStore:
     engine: Engine
     clock: Callable[[], dt.datetime]
 
-    def get(self, decision_id: str) -> dict[str, Any]:
-        raise NotImplementedError
+    get: Callable[[str], dict[str, Any]]  # a decision with its review (DecisionLog.get)
 
     # reviews -------------------------------------------------------------------------------------------------
     def reviews(self, status: str | None = "open", limit: int = 100) -> list[dict[str, Any]]:
