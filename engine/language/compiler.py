@@ -22,32 +22,15 @@ from engine.language.model import (
     ExprError,
     Fn,
     Scope,
-    Test,
     check_members,
     coerce_dates,
     const,
     dotted,
     need,
+    simple_test,
 )
 from engine.language.syntax import syntax_error
 from engine.language.values import ANY, BOOL, DATE, LIST, MISSING, NUMBER, STRING, TABLE, Type
-
-ORDER_TESTS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge"}
-
-
-def simple_test(kind: type[ast.cmpop], left: Expr, right: Expr) -> Test | None:
-    """The comparison `left <op> right` as a Test, when left is a name of text or number and right a constant."""
-    value = right.constant
-    if left.ref is None or value is MISSING or right.type is ANY:
-        return None
-    if left.type is STRING:
-        if kind in (ast.Eq, ast.NotEq) and type(value) is str:
-            return ("eq" if kind is ast.Eq else "ne", left.ref, frozenset((value,)))
-        if kind in (ast.In, ast.NotIn) and isinstance(value, frozenset) and all(type(v) is str for v in value):
-            return ("eq" if kind is ast.In else "ne", left.ref, value)
-    if left.type is NUMBER and kind in ORDER_TESTS and type(value) in (int, Decimal):
-        return (ORDER_TESTS[kind], left.ref, value)
-    return None
 
 
 def compile_expr(text: str, scope: Scope, *, want: Type | None = None) -> Expr:
