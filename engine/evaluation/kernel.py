@@ -46,21 +46,13 @@ def evaluate(pack: Pack, tx: Transaction, facts: FactProvider | None = None) -> 
     fired, not_evaluable, run = index.scan(env)
     rules = index.rules
     ran: list[Item] = []
-    deny = review = allowed = False
-    fee = ZERO
-    if fired:
-        deny = bool(fired & index.deny)
-        review = bool(fired & index.review)
-        allowed = bool(fired & index.allow & ~index.fees)
-        if fired & index.fees:
-            for position in index.in_order(fired & index.fees):
-                item = _judged(pack, rules[position], True, None, env)
-                ran.append(item)
-                review = review or item[2] == "review"
-                allowed = allowed or item[2] not in ("deny", "review")
-                if item[4] is not None:
-                    fee += item[4]
+    # the rules the index settled: their effects straight from its masks, but for fee rules, whose fee may
+    # fail (then they count as review): those are judged, as every rule that runs below is
+    plain = fired & ~index.fees
+    deny, review, allowed = bool(plain & index.deny), bool(plain & index.review), bool(plain & index.allow)
     review = review or bool(not_evaluable)
+    if fired & index.fees:
+        ran.extend(_judged(pack, rules[p], True, None, env) for p in index.in_order(fired & index.fees))
     positions = index.plain if not run else sorted((*index.plain, *index.in_order(run)))
     if positions:
         trace = env.trace = new_trace(pack.leaf_count)
@@ -83,18 +75,8 @@ def evaluate(pack: Pack, tx: Transaction, facts: FactProvider | None = None) -> 
                 verdict, error = MISSING, _error(exc)
             if verdict is False:
                 continue
-            item = _judged(pack, rule, verdict, error, env)
-            ran.append(item)
-            effect = item[2]
-            if effect == "deny":
-                deny = True
-            elif effect == "review":
-                review = True
-            else:
-                allowed = True
-            if item[4] is not None:
-                fee += item[4]
-    outcome = "deny" if deny else "review" if review else "allow" if allowed else pack.default
+            ran.append(_judged(pack, rule, verdict, error, env))
+    outcome, fee = _combined(pack, ran, deny, review, allowed)
     details = Details(pack, tx, env, outcome, fee, ran, (index, fired, not_evaluable))
     return _decided(pack, tx, env, outcome, fee, details)
 
@@ -114,7 +96,15 @@ def _error(exc: Exception) -> str:
 def decide(pack: Pack, tx: Transaction, env: Env, verdicts: Iterable[Verdict]) -> Decision:
     """Turn the rules that fired (True) or could not be evaluated (MISSING) into a Decision."""
     items = [_judged(pack, rule, value, error, env) for rule, value, error in verdicts]
-    deny = review = allowed = False
+    outcome, fee = _combined(pack, items)
+    return _decided(pack, tx, env, outcome, fee, Details(pack, tx, env, outcome, fee, items))
+
+
+def _combined(
+    pack: Pack, items: Iterable[Item], deny: bool = False, review: bool = False, allowed: bool = False
+) -> tuple[str, Decimal]:
+    """The outcome of judged rules (with what is already known of others): any deny -> deny; else any review ->
+    review; else any allow or fee -> allow; else the pack's default. And the fee they add up to, if allowed."""
     fee = ZERO
     for item in items:
         effect = item[2]
@@ -126,8 +116,7 @@ def decide(pack: Pack, tx: Transaction, env: Env, verdicts: Iterable[Verdict]) -
             allowed = True
         if item[4] is not None:
             fee += item[4]
-    outcome = "deny" if deny else "review" if review else "allow" if allowed else pack.default
-    return _decided(pack, tx, env, outcome, fee, Details(pack, tx, env, outcome, fee, items))
+    return ("deny" if deny else "review" if review else "allow" if allowed else pack.default), fee
 
 
 def _decided(pack: Pack, tx: Transaction, env: Env, outcome: str, fee: Decimal, details: Details) -> Decision:

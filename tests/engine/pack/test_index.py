@@ -13,6 +13,7 @@ import pytest
 
 import engine
 from engine.pack import index as index_module
+from tests.conftest import tx
 from tests.generators import as_transaction, generate
 
 COUNTRIES = ["CN", "HK", "US", "DE", "AE", "SG", "RU", "IR", "KP", "GB"]
@@ -147,3 +148,18 @@ rules:
     agree(pack_dir, txs)
     reasons = {f["reason"] for d in decisions(pack_dir, txs, 0) for f in d["findings"]}  # type: ignore[attr-defined]
     assert any("error while evaluating" in r for r in reasons)
+
+
+def test_a_fee_that_cannot_be_computed_counts_as_review_with_or_without_the_index(
+    write_pack: Callable[..., Path],
+) -> None:
+    rules = "rules:\n" + "".join(
+        f"  - {{id: R{i}, title: t, effect: {effect}, when: 'destination == \"{country}\"', message: m, cite: c"
+        + (", fee: {rate: 0.1, of: specs.tpp}" if effect == "fee" else "")  # no specs given: the fee is missing
+        + "}\n"
+        for i, (effect, country) in enumerate([("fee", "CN"), ("allow", "CN"), ("allow", "DE"), ("deny", "KP")])
+    )
+    pack_dir = write_pack({"r.yaml": rules})
+    txs = [engine.parse_transaction(tx(id=f"F-{d}", destination=d)) for d in ("CN", "DE", "KP")]
+    agree(pack_dir, txs)
+    assert [d["outcome"] for d in decisions(pack_dir, txs, 0)] == ["review", "allow", "deny"]
