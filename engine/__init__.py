@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from engine.backends import BACKENDS, Backend, NativeBackend, make_backend
 from engine.contract import ConditionResult, Decision, Finding, Transaction, money, parse_transaction
+from engine.contract.decision import stamp
 from engine.errors import (
     ClearanceError,
     Diagnostic,
@@ -83,12 +83,6 @@ def load_pack(path: str | Path | None = None) -> Pack:
     return compile_pack(default_pack_path() if path is None else path)
 
 
-def stamp(decision: Decision, clock: Clock | None = None) -> Decision:
-    """Give a decision its id and evaluation time (the evaluator itself never reads the clock)."""
-    now = (clock or _utcnow)()
-    return decision.stamped(uuid.uuid4().hex, now.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
-
-
 def validate(pack: Pack, data: Any, source: str | None = None) -> Transaction:
     """A transaction valid under the input contract and the pack's vocabularies; InvalidTransaction names every
     field that is not."""
@@ -112,7 +106,3 @@ def evaluate_many(
     """Judge many valid transactions with the native backend, in turn."""
     for tx in transactions:
         yield evaluate(pack, tx, facts)
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)

@@ -27,6 +27,7 @@ from typing import Any
 from engine.batch.csvfiles import OUTPUT_COLUMNS, BatchInputError, CsvWriter, InputFile, open_input
 from engine.batch.judge import FileFacts, Judge, RowResult
 from engine.batch.workers import Engine, Pending
+from engine.evaluation.facts import amount_from_text
 from engine.pack import Pack, compile_pack
 
 CHECKPOINT_SECONDS = 2.0
@@ -327,9 +328,7 @@ def _facts_out(facts: FileFacts) -> list[list[Any]]:
 def _facts_in(saved: list[list[Any]]) -> dict[str, dict[Any, dict[str, Any]]]:
     facts: dict[str, dict[Any, dict[str, Any]]] = {}
     for name, key, fields in saved:
-        facts.setdefault(name, {})[_key_in(key)] = {
-            f: int(v) if v.lstrip("-").isdigit() else Decimal(v) for f, v in fields.items()
-        }
+        facts.setdefault(name, {})[_key_in(key)] = {f: amount_from_text(v) for f, v in fields.items()}
     return facts
 
 

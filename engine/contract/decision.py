@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
@@ -296,6 +298,16 @@ class Decision:
                 for a in self.accruals
             ],
         }
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def stamp(decision: Decision, clock: Callable[[], dt.datetime] | None = None) -> Decision:
+    """Give a decision its id and evaluation time (the evaluator itself never reads the clock)."""
+    now = (clock or utcnow)()
+    return decision.stamped(uuid.uuid4().hex, now.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
 
 
 def money(amount: Decimal) -> str:

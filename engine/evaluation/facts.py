@@ -4,6 +4,7 @@ computed on first use, and the trace that records what each condition gave."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -87,6 +88,11 @@ class FactProvider(Protocol):
     def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
         """The fact `name` for `key` (its fields by name), or None when there is none."""
         ...
+
+
+def amount_from_text(text: str) -> Any:
+    """An accrued amount as stored in text (a checkpoint, the decision log): an int, or else a Decimal."""
+    return int(text) if text.lstrip("-").isdigit() else Decimal(text)
 
 
 class InMemoryFacts:

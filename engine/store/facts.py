@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 
+from engine.evaluation.facts import amount_from_text
 from engine.store.schema import fact_totals
 
 _FACT = select(fact_totals.c.amounts).where(
@@ -55,7 +55,7 @@ class LogFacts:
                 postgres_insert(fact_totals).values(fact=name, key=key, amounts={}).on_conflict_do_nothing()
             )
         amounts = self.connection.execute(_FACT_LOCKED if self.locking else _FACT, {"fact": name, "key": key}).scalar()
-        return {field: number(text) for field, text in (amounts or {}).items()}
+        return {field: amount_from_text(text) for field, text in (amounts or {}).items()}
 
     def add(self, name: str, key: Any, amounts: Mapping[str, Any]) -> None:
         totals = dict(self.fact(name, key) or {})
@@ -68,17 +68,15 @@ class LogFacts:
             self.connection.execute(fact_totals.insert().values(fact=name, key=str(key), amounts=stored))
 
 
-def number(text: str) -> Any:
-    return int(text) if text.lstrip("-").isdigit() else Decimal(text)
-
-
 class RecordedFacts:
     """The facts a logged decision read, as they were then (for replaying it)."""
 
     stable = True
 
     def __init__(self, recorded: list[list[Any]] | None):
-        self.values = {(name, key): {f: number(v) for f, v in fields.items()} for name, key, fields in recorded or ()}
+        self.values = {
+            (name, key): {f: amount_from_text(v) for f, v in fields.items()} for name, key, fields in recorded or ()
+        }
 
     def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
         return self.values.get((name, str(key)), {})

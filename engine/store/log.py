@@ -18,7 +18,6 @@ import json
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,12 +28,14 @@ from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from engine.contract import Decision, Transaction, parse_transaction
+from engine.contract.decision import stamp, utcnow
 from engine.evaluation import evaluate
+from engine.evaluation.facts import amount_from_text
 from engine.pack import Pack
 from engine.store import chain
 from engine.store.database import database_url, make_engine
 from engine.store.errors import Conflict, NotFound, StoreError
-from engine.store.facts import LogFacts, RecordedFacts, number
+from engine.store.facts import LogFacts, RecordedFacts
 from engine.store.keys import KeyStore
 from engine.store.reviews import ReviewStore, _review
 from engine.store.schema import api_keys, decisions, fact_totals, reviews
@@ -43,10 +44,6 @@ from engine.store.versions import VersionStore
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RETRIES = 8
 GROUP = 256  # submissions committed together at most
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def content_digest(tx: Transaction) -> str:
@@ -94,7 +91,7 @@ class _Pending:
 class DecisionLog(KeyStore, ReviewStore, VersionStore):
     """The log over one database; `migrate()` brings its tables to the current version."""
 
-    def __init__(self, url: str, clock: Callable[[], dt.datetime] = _utcnow):
+    def __init__(self, url: str, clock: Callable[[], dt.datetime] = utcnow):
         self.url = database_url(url)
         self.engine = make_engine(url)
         self.postgres = self.engine.dialect.name == "postgresql"
@@ -252,7 +249,7 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
             return (dict(stored.decision), False)
         try:
             facts.begin()
-            decision = self._stamp(evaluate(item.pack, tx, facts))
+            decision = stamp(evaluate(item.pack, tx, facts), self.clock)
             record = decision.as_dict()
         except Exception as exc:  # this submission fails; the others of the batch go on
             return StoreError(f"transaction `{tx.id}` could not be judged: {type(exc).__name__}: {exc}")
@@ -261,10 +258,6 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
             for accrual in decision.accruals:
                 facts.add(accrual["fact"], accrual["key"], accrual["amounts"])
         return (record, True)
-
-    def _stamp(self, decision: Decision) -> Decision:
-        now = self.clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        return decision.stamped(uuid.uuid4().hex, now)
 
     def _store(
         self, connection: Connection, tx: Transaction, digest: str, decision: Decision,
@@ -351,7 +344,7 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
     def usage(self) -> dict[tuple[str, str], dict[str, Any]]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(fact_totals.c.fact, fact_totals.c.key, fact_totals.c.amounts)).all()
-        return {(r.fact, r.key): {f: number(v) for f, v in r.amounts.items()} for r in rows}
+        return {(r.fact, r.key): {f: amount_from_text(v) for f, v in r.amounts.items()} for r in rows}
 
 
 def _cursor(seq: int) -> str:
