@@ -9,6 +9,7 @@ import click
 
 from engine.cli import main
 from engine.cli.common import open_pack, pack_option
+from engine.cli.store import database_target
 from engine.store import DecisionLog
 
 
@@ -24,9 +25,7 @@ def serve(host: str, port: int, database: str | None, workers: int, pack_dir: Pa
     """Run the HTTP API (OpenAPI at /docs), storing every decision in the decision log."""
     import uvicorn
 
-    from api.server import DEFAULT_DATABASE
-
-    database = database or os.environ.get("CLEARANCE_DATABASE") or DEFAULT_DATABASE
+    database = database_target(database)
     pack = open_pack(pack_dir)  # checked before any server starts
     store = DecisionLog(database)
     store.migrate()

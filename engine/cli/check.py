@@ -28,6 +28,7 @@ from engine.cli.common import (
     pack_option,
     printable,
 )
+from engine.cli.store import database_target, load_ruleset, open_log
 from engine.contract import Decision, money_text
 from engine.contract.documents import load_document
 from engine.errors import ClearanceError, InvalidDocument, InvalidTransaction
@@ -76,14 +77,9 @@ def _indented(text: str) -> str:
 def _newest_published(pack: Any, database: str | None) -> Any:
     """The newest published version of the pack, when a decision log with one is at hand (`--database`, or
     $CLEARANCE_DATABASE, or ./clearance.db if it exists); else the pack itself."""
-    import os
-    from pathlib import Path as _Path
-
-    target = database or os.environ.get("CLEARANCE_DATABASE") or "clearance.db"
-    if "://" not in target and not _Path(target).is_file():
+    target = database_target(database)
+    if "://" not in target and not Path(target).is_file():
         return pack
-    from engine.cli.store import open_log
-
     store = open_log(target)
     newest = store.newest(pack.name)
     if newest is None or newest["digest"] == pack.digest:
@@ -108,13 +104,7 @@ def check(
     Every transaction gets a decision or an error; a file that cannot be read gets an error entry and the
     others are still judged. Exit status: 0 allow, 1 deny, 3 review, 2 invalid input (the most severe)."""
     if ruleset is not None:
-        from engine.cli.store import open_log  # the log's layer sits above this command's usual path
-        from engine.store import StoreError
-
-        try:
-            pack = open_log(database).load_version(ruleset)
-        except StoreError as exc:
-            fail(str(exc))
+        pack = load_ruleset(ruleset, database)
     else:
         pack = open_pack(pack_dir)
         if pack_dir is None:

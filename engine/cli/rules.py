@@ -14,6 +14,7 @@ import yaml
 
 import engine
 from engine.cli.common import backend_for, engine_option, fail, open_pack, render_diagnostics
+from engine.cli.store import load_ruleset
 from engine.contract import decision_schema, transaction_schema
 from engine.errors import PackError
 from engine.pack.spec import json_schemas
@@ -170,16 +171,7 @@ def list_rules(
 @click.option("--database", default=None, help="The decision log (with --ruleset).")
 def show_rule(rule_id: str, pack_dir: Path | None, ruleset: str | None, database: str | None) -> None:
     """Show one rule of PACK (or of a published version): its condition, message, citation and dates."""
-    if ruleset is not None:
-        from engine.cli.store import open_log
-        from engine.store import StoreError
-
-        try:
-            pack = open_log(database).load_version(ruleset)
-        except StoreError as exc:
-            fail(str(exc))
-    else:
-        pack = open_pack(pack_dir)
+    pack = load_ruleset(ruleset, database) if ruleset is not None else open_pack(pack_dir)
     try:
         rule = pack.rule(rule_id)
     except KeyError:

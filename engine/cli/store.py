@@ -12,6 +12,7 @@ import click
 import yaml
 
 from engine.cli.common import fail, printable
+from engine.pack import Pack
 from engine.store import ROLES, Conflict, DecisionLog, NotFound, StoreError
 
 DEFAULT_DATABASE = "clearance.db"
@@ -23,14 +24,27 @@ database_option = click.option(
 )
 
 
+def database_target(database: str | None) -> str:
+    """The decision log a command uses: `--database`, else $CLEARANCE_DATABASE, else ./clearance.db."""
+    return database or os.environ.get("CLEARANCE_DATABASE") or DEFAULT_DATABASE
+
+
 def open_log(database: str | None) -> DecisionLog:
-    store = DecisionLog(database or os.environ.get("CLEARANCE_DATABASE") or DEFAULT_DATABASE)
+    store = DecisionLog(database_target(database))
     click.get_current_context().call_on_close(store.close)
     try:
         store.migrate()
     except Exception as exc:  # a database that cannot be reached or read
         fail(f"the decision log cannot be opened: {exc}")
     return store
+
+
+def load_ruleset(ref: str, database: str | None) -> Pack:
+    """A published version (label, pack@label or digest) from the decision log; fail saying why it cannot be."""
+    try:
+        return open_log(database).load_version(ref)
+    except StoreError as exc:
+        fail(str(exc))
 
 
 @click.group()
