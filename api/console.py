@@ -49,19 +49,25 @@ def add_console(
     results = Path(tempfile.mkdtemp(prefix="clearance-console-"))
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
 
-    def role_of(request: Request, permission: str | None = None) -> str:
+    def signed_in(request: Request, permission: str) -> None:
+        """The request's key (from its cookie) may use `permission`: its id and role go on `request.state`."""
         key = request.cookies.get(COOKIE)
         found = store.authenticate(key) if key else None
         if found is None:
             raise SignIn()
-        role = found[1]
-        if permission is not None and role not in PERMISSIONS[permission]:
-            raise SignIn(role)
-        request.state.key_id = found[0]
-        return role
+        if found[1] not in PERMISSIONS[permission]:
+            raise SignIn(found[1])
+        request.state.key_id, request.state.role = found
+
+    async def logged(decision_id: str) -> dict[str, Any] | None:
+        """A logged decision with its review, or None when the log has no such decision."""
+        try:
+            return await run_in_threadpool(store.get, decision_id)
+        except NotFound:
+            return None
 
     def page(request: Request, name: str, title: str, current: str, **context: Any) -> HTMLResponse:
-        role = request.cookies.get(COOKIE) and getattr(request.state, "role", None)
+        role = getattr(request.state, "role", None)
         return templates.TemplateResponse(
             request, name, {"title": title, "page": current, "pack": pack, "role": role, **context}
         )
@@ -116,7 +122,7 @@ def add_console(
 
     @router.get("/check", response_class=HTMLResponse)
     async def check_form(request: Request) -> HTMLResponse:
-        request.state.role = role_of(request, "decisions:read")
+        signed_in(request, "decisions:read")
         form = {"id": f"WEB-{dt.datetime.now(dt.timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}",
                 "date": dt.date.today().isoformat(), "product": "H200", "quantity": "1", "unit_price_usd": "",
                 "ship_from": "US", "destination": "", "customer_name": "", "customer_country": "", "end_use": "",
@@ -125,7 +131,7 @@ def add_console(
 
     @router.post("/check", response_class=HTMLResponse)
     async def check(request: Request) -> HTMLResponse:
-        request.state.role = role_of(request, "decisions:create")
+        signed_in(request, "decisions:create")
         raw = await request.form()
         fields = ("id", "date", "product", "quantity", "unit_price_usd", "ship_from", "destination",
                   "customer_name", "customer_country", "end_use", "license_number")  # fmt: skip
@@ -153,7 +159,7 @@ def add_console(
     # batch -------------------------------------------------------------------------------------------------
     @router.get("/batch", response_class=HTMLResponse)
     async def batch_form(request: Request) -> HTMLResponse:
-        request.state.role = role_of(request, "batches:create")
+        signed_in(request, "batches:create")
         return page(request, "batch.html", "Batch", "Batch")
 
     jobs: dict[str, dict[str, Any]] = {}
@@ -176,7 +182,7 @@ def add_console(
 
     @router.post("/batch", response_class=HTMLResponse)
     async def batch(request: Request, file: UploadFile) -> Response:
-        request.state.role = role_of(request, "batches:create")
+        signed_in(request, "batches:create")
         for old in results.iterdir():  # results are kept for an hour
             if time.time() - old.stat().st_mtime > BATCH_RESULTS_SECONDS:
                 old.unlink(missing_ok=True)
@@ -190,7 +196,7 @@ def add_console(
 
     @router.get("/batch/{token}/status")
     async def batch_status(request: Request, token: str) -> Response:
-        role_of(request, "batches:create")
+        signed_in(request, "batches:create")
         job = jobs.get(token)
         if job is None:
             return JSONResponse({"state": "unknown"}, status_code=404)
@@ -198,7 +204,7 @@ def add_console(
 
     @router.get("/batch/{token}", response_class=HTMLResponse)
     async def batch_page(request: Request, token: str) -> HTMLResponse:
-        request.state.role = role_of(request, "batches:create")
+        signed_in(request, "batches:create")
         job = jobs.get(token)
         if job is None:
             return HTMLResponse("No such batch (results are kept for an hour).", status_code=404)
@@ -210,7 +216,7 @@ def add_console(
 
     @router.get("/batch/{token}/result.csv")
     async def batch_result(request: Request, token: str) -> Response:
-        role_of(request, "batches:create")
+        signed_in(request, "batches:create")
         path = results / f"{token}.csv"
         if not token.isalnum() or not path.is_file():
             return HTMLResponse("No such result (results are kept for an hour).", status_code=404)
@@ -219,16 +225,15 @@ def add_console(
     # reviews -----------------------------------------------------------------------------------------------
     @router.get("/reviews", response_class=HTMLResponse)
     async def reviews(request: Request) -> HTMLResponse:
-        request.state.role = role_of(request, "reviews:read")
+        signed_in(request, "reviews:read")
         items = await run_in_threadpool(store.reviews, "open")
         return page(request, "reviews.html", "Reviews", "Reviews", items=items)
 
     @router.get("/reviews/{decision_id}", response_class=HTMLResponse)
     async def review(request: Request, decision_id: str) -> HTMLResponse:
-        request.state.role = role_of(request, "reviews:read")
-        try:
-            decision = await run_in_threadpool(store.get, decision_id)
-        except NotFound:
+        signed_in(request, "reviews:read")
+        decision = await logged(decision_id)
+        if decision is None:
             return HTMLResponse("No such decision.", status_code=404)
         return page(request, "review.html", "Review", "Reviews", d=decision)
 
@@ -236,18 +241,20 @@ def add_console(
     async def resolve(
         request: Request, decision_id: str, resolution: str = Form(""), note: str = Form("")
     ) -> HTMLResponse:
-        request.state.role = role_of(request, "reviews:resolve")
+        signed_in(request, "reviews:resolve")
         try:
             decision = await run_in_threadpool(store.resolve, decision_id, resolution, note, request.state.key_id)
-        except (StoreError, NotFound, Conflict) as exc:
-            decision = await run_in_threadpool(store.get, decision_id)
-            return page(request, "review.html", "Review", "Reviews", d=decision, error=str(exc))
+        except StoreError as exc:  # no such review, resolved already, or no note
+            found = await logged(decision_id)
+            if found is None:
+                return HTMLResponse("No such decision.", status_code=404)
+            return page(request, "review.html", "Review", "Reviews", d=found, error=str(exc))
         return page(request, "review.html", "Review", "Reviews", d=decision)
 
     # licenses ----------------------------------------------------------------------------------------------
     @router.get("/licenses", response_class=HTMLResponse)
     async def licenses(request: Request) -> HTMLResponse:
-        request.state.role = role_of(request, "decisions:read")
+        signed_in(request, "decisions:read")
         usage = await run_in_threadpool(store.usage)
         table = pack.tables.get("licenses")
         rows = []
@@ -265,7 +272,7 @@ def add_console(
     async def log_page(
         request: Request, decision: str = "", customer: str = "", since: str = "", cursor: str = ""
     ) -> HTMLResponse:
-        request.state.role = role_of(request, "decisions:read")
+        signed_in(request, "decisions:read")
         when = None
         if since:
             try:
@@ -287,17 +294,18 @@ def add_console(
 
     @router.get("/log/{decision_id}", response_class=HTMLResponse)
     async def entry(request: Request, decision_id: str) -> HTMLResponse:
-        request.state.role = role_of(request, "decisions:read")
-        try:
-            decision = await run_in_threadpool(store.get, decision_id)
-        except NotFound:
+        signed_in(request, "decisions:read")
+        decision = await logged(decision_id)
+        if decision is None:
             return HTMLResponse("No such decision.", status_code=404)
         return page(request, "entry.html", "Decision", "Log", d=decision)
 
     @router.post("/log/{decision_id}/replay", response_class=HTMLResponse)
     async def replay(request: Request, decision_id: str) -> HTMLResponse:
-        request.state.role = role_of(request, "decisions:read")
-        decision = await run_in_threadpool(store.get, decision_id)
+        signed_in(request, "decisions:read")
+        decision = await logged(decision_id)
+        if decision is None:
+            return HTMLResponse("No such decision.", status_code=404)
         try:
             stored, again = await run_in_threadpool(store.replay, decision_id, pack)
             differing = ", ".join(k for k in sorted(stored) if stored.get(k) != again.get(k))
@@ -313,12 +321,12 @@ def add_console(
     # rules -------------------------------------------------------------------------------------------------
     @router.get("/rules", response_class=HTMLResponse)
     async def rules(request: Request) -> HTMLResponse:
-        request.state.role = role_of(request, "rulesets:read")
+        signed_in(request, "rulesets:read")
         return page(request, "rules.html", "Rules", "Rules", versions=await run_in_threadpool(store.versions))
 
     @router.get("/rules/diff", response_class=HTMLResponse)
     async def rules_diff(request: Request, show: str = "diff") -> HTMLResponse:
-        request.state.role = role_of(request, "rulesets:read")
+        signed_in(request, "rulesets:read")
         old_ref, new_ref = request.query_params.get("from", ""), request.query_params.get("to", "")
         try:
             old = await run_in_threadpool(store.version, old_ref)
@@ -327,7 +335,7 @@ def add_console(
             return HTMLResponse(f"No such version: {exc}", status_code=404)
         simulation = None
         if show == "simulate":
-            role_of(request, "simulations:create")
+            signed_in(request, "simulations:create")
             current, candidate = store.load_version(old["digest"]), store.load_version(new["digest"])
             simulation = await run_in_threadpool(lambda: simulate(current, candidate, store.logged()))
         return page(request, "diff.html", "Diff", "Rules", old=old, new=new, result=diff(old["files"], new["files"]),
@@ -335,7 +343,7 @@ def add_console(
 
     @router.get("/rules/{ref}", response_class=HTMLResponse)
     async def version(request: Request, ref: str) -> HTMLResponse:
-        request.state.role = role_of(request, "rulesets:read")
+        signed_in(request, "rulesets:read")
         try:
             record = await run_in_threadpool(store.version, ref, False)
             loaded = await run_in_threadpool(store.load_version, ref)
