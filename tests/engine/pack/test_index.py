@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -94,14 +94,17 @@ def random_pack(root: Path, rules: int, seed: int) -> Path:
     return root
 
 
-def decisions(pack_dir: Path, txs: list[engine.Transaction], pays: float) -> Iterator[dict[str, object]]:
-    """Every decision of a freshly loaded pack, with the index used (`pays` 0) or not (a large `pays`)."""
+def decisions(pack_dir: Path, txs: list[engine.Transaction], pays: float) -> list[dict[str, object]]:
+    """Every decision of a freshly loaded pack, with the index used (`pays` 0) or not (a large `pays`); all made
+    (and rendered) before the index's setting is put back."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(index_module, "PAYS", pays)
         pack = engine.load_pack(pack_dir)
+        out = []
         for tx in txs:
             decision = engine.evaluate(pack, tx)
-            yield {"rules": decision.rules, "outcome": decision.decision, **decision.as_dict()}
+            out.append({"rules": decision.rules, "outcome": decision.decision, **decision.as_dict()})
+        return out
 
 
 def agree(pack_dir: Path, txs: list[engine.Transaction]) -> None:
