@@ -175,19 +175,13 @@ class Details:
         if self.indexed is not None:
             index, fired, not_evaluable = self.indexed
             self.indexed = None
-            done = {id(item[0]): item for item in self._items}
             rules = index.rules
-            values: dict[int, Any] = dict.fromkeys(index.in_order(fired), True)
-            if not_evaluable:
-                values.update(dict.fromkeys(index.in_order(not_evaluable), MISSING))
-            order = index.position_of
-            for item in self._items:
-                values[order[id(item[0])]] = None
-            self._items = [
-                done[id(rules[p])] if value is None or id(rules[p]) in done
-                else _judged(self.pack, rules[p], value, None, self.env)
-                for p, value in sorted(values.items())
-            ]  # fmt: skip
+            judged = {index.position_of[id(item[0])]: item for item in self._items}  # fee rules, rules run
+            for bits, value in ((fired, True), (not_evaluable, MISSING)):
+                for position in index.in_order(bits) if bits else ():
+                    if position not in judged:
+                        judged[position] = _judged(self.pack, rules[position], value, None, self.env)
+            self._items = [judged[position] for position in sorted(judged)]
         return self._items
 
     def rules(self) -> list[str]:
