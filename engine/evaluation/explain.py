@@ -46,7 +46,8 @@ def explain(
         sentences.append(f"Fee owed: {money_text(fee)}." if fee else "No fee is owed.")
     elif outcome == "review" and fee:
         sentences.append(f"If allowed, a fee of {money_text(fee)} would be owed.")
-    others = [f for f in evaluable if f not in deciding and f.effect != "fee"]
+    decided = {id(f) for f in deciding}  # by identity: comparing findings whole is quadratic in large packs
+    others = [f for f in evaluable if id(f) not in decided and f.effect != "fee"]
     if others:
         sentences.append("Also noted: " + "; ".join(f"{f.message} [{f.rule}]" for f in others) + ".")
     dated = [f"{f.rule} ({_period(f.in_force)})" for f in findings if f.in_force != (None, None)]
