@@ -9,12 +9,12 @@ import ast
 import difflib
 import itertools
 import operator
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from engine.language.functions import Call
+from engine.language.emit import ARITHMETIC, COMPARISON, Emitter
+from engine.language.functions import BUILTINS, Call
 from engine.language.logic import EQ_OPS, ORDER_OPS, all_of, any_of, binary, divide
 from engine.language.model import (
     OP_TEXT,
@@ -29,7 +29,7 @@ from engine.language.model import (
     need,
     simple_test,
 )
-from engine.language.syntax import syntax_error
+from engine.language.syntax import SourceText, syntax_error
 from engine.language.values import ANY, BOOL, DATE, LIST, MISSING, NUMBER, STRING, TABLE, Type
 
 
@@ -47,6 +47,7 @@ def compile_expr(text: str, scope: Scope, *, want: Type | None = None) -> Expr:
         raise _too_complex(source, lead) from None
     compiler = ExprCompiler(source, scope, lead)
     expr = compiler.node(tree.body)
+    compiler.emit.finish(expr)
     expr.observed = compiler.observed
     expr.parts = compiler.parts
     if want is not None and expr.type not in (want, ANY):
@@ -69,41 +70,16 @@ def _too_complex(source: str, lead: int) -> ExprError:
     )
 
 
-class ExprCompiler:
+class ExprCompiler(SourceText):
     """Compiles one expression: one method per kind of `ast` node, each checking types as it goes."""
 
     def __init__(self, text: str, scope: Scope, lead: int = 0):
-        self.text = text
+        super().__init__(text, lead)
         self.scope = scope
-        self.lead = lead
-        self.raw = text.encode()
-        self.line_starts = [0, *(m.end() for m in re.finditer(b"\n", self.raw))]
         self.observed: list[tuple[str, Fn]] = []
         self.parts: dict[int, Expr] = {}  # every sub-expression by id(node), for the durable translator
         self.depth = 0
-
-    def _offset(self, line: int, col: int) -> int:
-        """The byte offset of (1-based line, byte column) in the source."""
-        return self.line_starts[min(line - 1, len(self.line_starts) - 1)] + col
-
-    def src(self, node: ast.AST) -> str:
-        """The source text of a node, in time linear in its length."""
-        start = getattr(node, "lineno", None)
-        if start is None or node.end_lineno is None or node.end_col_offset is None:  # type: ignore[attr-defined]
-            return ast.unparse(node)
-        begin = self._offset(start, node.col_offset)  # type: ignore[attr-defined]
-        end = self._offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
-        return self.raw[begin:end].decode()
-
-    def span(self, node: ast.AST) -> tuple[int, int] | None:
-        """Character offsets of a node in the expression as written (leading blanks included)."""
-        start = getattr(node, "lineno", None)
-        if start is None:
-            return None
-        begin = self._offset(start, node.col_offset)  # type: ignore[attr-defined]
-        end = self._offset(node.end_lineno or start, node.end_col_offset or node.col_offset)  # type: ignore[attr-defined]
-        chars = len(self.raw[:begin].decode(errors="ignore"))
-        return self.lead + chars, self.lead + chars + len(self.raw[begin:end].decode(errors="ignore"))
+        self.emit = Emitter()
 
     def observe(self, node: ast.AST, fn: Fn) -> None:
         label = self.src(node)
@@ -168,7 +144,8 @@ class ExprCompiler:
             raise self._unknown(name)
         fn, type_ = resolved
         self.observe(node, fn)
-        return Expr(fn, type_, name, ref=name, test=("is", name) if type_ is BOOL else None)
+        test = ("is", name) if type_ is BOOL else None
+        return Expr(fn, type_, name, ref=name, test=test, source=self.emit.name(fn, name))
 
     def _unknown(self, name: str) -> ExprError:
         close = difflib.get_close_matches(name, self.scope.known_names(), n=1)
@@ -183,7 +160,8 @@ class ExprCompiler:
             if resolved is not None:
                 fn, type_ = resolved
                 self.observe(node, fn)
-                return Expr(fn, type_, path, ref=path, test=("is", path) if type_ is BOOL else None)
+                test = ("is", path) if type_ is BOOL else None
+                return Expr(fn, type_, path, ref=path, test=test, source=self.emit.name(fn, path))
         mark = len(self.observed)
         base = self.node(node.value)
         del self.observed[mark:]  # the field is shown, not the whole record
@@ -211,7 +189,7 @@ class ExprCompiler:
 
             if not (isinstance(node.value, ast.Name) and node.value.id == "row"):
                 self.observe(node, column)
-            return Expr(column, table.columns[attr], self.src(node))
+            return Expr(column, table.columns[attr], self.src(node), source=self.emit.field(self.emit.of(base), attr))
         if base.type.fields is not None:  # an object type a plugin declares, such as a screening match
             field_type = base.type.field_type(attr)
             if field_type is None:
@@ -254,23 +232,28 @@ class ExprCompiler:
         for part in parts:
             need(part, BOOL, "and/or")
         fns = [p.fn for p in parts]
+        sources = [self.emit.of(p) for p in parts]
         if isinstance(node.op, ast.And):
             tests = [p.test for p in parts]
             test = ("and", tuple(tests)) if all(t is not None for t in tests) else None
-            return Expr(all_of(fns), BOOL, self.src(node), test=test)
-        return Expr(any_of(fns), BOOL, self.src(node))
+            return Expr(all_of(fns), BOOL, self.src(node), test=test, source=self.emit.all_of(sources))
+        return Expr(any_of(fns), BOOL, self.src(node), source=self.emit.any_of(sources))
 
     def n_UnaryOp(self, node: ast.UnaryOp) -> Expr:
         operand = self.node(node.operand)
         fn = operand.fn
         if isinstance(node.op, ast.Not):
             need(operand, BOOL, "not")
-            return Expr(lambda env: MISSING if (v := fn(env)) is MISSING else not v, BOOL, self.src(node))
+            source = self.emit.unary("not ", self.emit.of(operand))
+            return Expr(
+                lambda env: MISSING if (v := fn(env)) is MISSING else not v, BOOL, self.src(node), source=source
+            )
         if isinstance(node.op, ast.USub):
             need(operand, NUMBER, "-")
             if operand.constant is not MISSING:
                 return const(-operand.constant, NUMBER, self.src(node))
-            return Expr(lambda env: MISSING if (v := fn(env)) is MISSING else -v, NUMBER, self.src(node))
+            source = self.emit.unary("-", self.emit.of(operand))
+            return Expr(lambda env: MISSING if (v := fn(env)) is MISSING else -v, NUMBER, self.src(node), source=source)
         raise ExprError(f"operator in `{self.src(node)}` is not supported", "unknown-operator")
 
     def n_BinOp(self, node: ast.BinOp) -> Expr:
@@ -289,10 +272,13 @@ class ExprCompiler:
             need(right, STRING, "+ (joining text)")
             if len(self.text) > MAX_TEXT:
                 raise ExprError(f"an expression joining text is at most {MAX_TEXT} characters", "too-complex")
-            return Expr(binary(operator.add, left.fn, right.fn), STRING, self.src(node))
+            source = self.emit.binary("+", self.emit.of(left), self.emit.of(right))
+            return Expr(binary(operator.add, left.fn, right.fn), STRING, self.src(node), source=source)
         need(left, NUMBER, "arithmetic")
         need(right, NUMBER, "arithmetic")
-        return Expr(binary(op, left.fn, right.fn), NUMBER, self.src(node))
+        symbol = ARITHMETIC.get(type(node.op).__name__, "DIVIDE")
+        source = self.emit.binary(symbol, self.emit.of(left), self.emit.of(right))
+        return Expr(binary(op, left.fn, right.fn), NUMBER, self.src(node), source=source)
 
     def n_IfExp(self, node: ast.IfExp) -> Expr:
         test, body, orelse = self.node(node.test), self.node(node.body), self.node(node.orelse)
@@ -309,18 +295,23 @@ class ExprCompiler:
                 return MISSING
             return bf(env) if cond else of(env)
 
-        return Expr(choose, body.type if body.type is not ANY else orelse.type, self.src(node))
+        source = self.emit.choose(self.emit.of(test), self.emit.of(body), self.emit.of(orelse))
+        return Expr(choose, body.type if body.type is not ANY else orelse.type, self.src(node), source=source)
 
     def n_Compare(self, node: ast.Compare) -> Expr:
         operands = [self.node(node.left)] + [self.node(c) for c in node.comparators]
-        links = []
+        links, sources = [], []
         for op, (left, right) in zip(node.ops, itertools.pairwise(operands), strict=True):
-            links.append(self._compare(type(op), left, right, self.src(node)))
+            link, source = self._compare(type(op), left, right, self.src(node))
+            links.append(link)
+            sources.append(source)
         if len(links) == 1:
-            return Expr(links[0], BOOL, self.src(node), test=simple_test(type(node.ops[0]), *operands))
-        return Expr(all_of(links), BOOL, self.src(node))
+            test = simple_test(type(node.ops[0]), *operands)
+            return Expr(links[0], BOOL, self.src(node), test=test, source=sources[0])
+        return Expr(all_of(links), BOOL, self.src(node), source=self.emit.all_of(sources))
 
-    def _compare(self, kind: type[ast.cmpop], left: Expr, right: Expr, where: str) -> Fn:
+    def _compare(self, kind: type[ast.cmpop], left: Expr, right: Expr, where: str) -> tuple[Fn, str]:
+        """The comparison's closure, and its source."""
         if kind in (ast.In, ast.NotIn):
             if right.type is not LIST and right.type is not ANY:
                 raise ExprError(f"`{where}`: the right side of `{OP_TEXT[kind]}` must be a list", "type-mismatch")
@@ -329,6 +320,7 @@ class ExprCompiler:
             if right.constant is not MISSING:
                 check_members(left, right, where)
             negate = kind is ast.NotIn
+            symbol = "not in" if negate else "in"
             lf, rf = left.fn, right.fn
             if right.constant is not MISSING:
                 members = right.constant
@@ -339,9 +331,10 @@ class ExprCompiler:
                         return MISSING
                     return (value in members) != negate
 
-                return member_const
+                return member_const, self.emit.against(symbol, self.emit.of(left), self.emit.of(right))
 
-            return binary(lambda value, collection: (value in collection) != negate, lf, rf)
+            member = binary(lambda value, collection: (value in collection) != negate, lf, rf)
+            return member, self.emit.binary(symbol, self.emit.of(left), self.emit.of(right))
         left, right = coerce_dates(left, right)
         if ANY not in (left.type, right.type) and left.type != right.type:
             raise ExprError(
@@ -360,10 +353,12 @@ class ExprCompiler:
                 raise ExprError(f"`{where}`: cannot compare {left.type} values with `{OP_TEXT[kind]}`", "type-mismatch")
             fn = EQ_OPS[kind]
         lf, rf = left.fn, right.fn
+        symbol = COMPARISON[kind.__name__]
         if right.constant is not MISSING:
             const = right.constant
-            return lambda env: MISSING if (a := lf(env)) is MISSING else fn(a, const)
-        return binary(fn, lf, rf)
+            source = self.emit.against(symbol, self.emit.of(left), self.emit.of(right))
+            return (lambda env: MISSING if (a := lf(env)) is MISSING else fn(a, const)), source
+        return binary(fn, lf, rf), self.emit.binary(symbol, self.emit.of(left), self.emit.of(right))
 
     # calls --------------------------------------------------------------------------------------------
     def n_Call(self, node: ast.Call) -> Expr:
@@ -383,7 +378,10 @@ class ExprCompiler:
             args=[self.node(a) for a in node.args],
             keywords={k.arg: self.node(k.value) for k in node.keywords if k.arg},
             text=self.src(node),
-            compare=lambda kind, left, right: self._compare(kind, left, right, self.src(node)),
+            compare=lambda kind, left, right: self._compare(kind, left, right, self.src(node))[0],
         )
         function.check(call)
-        return function.build(call)
+        expr = function.build(call)
+        if function is BUILTINS.get(name):
+            expr.source = self.emit.builtin(name, call.args)
+        return expr

@@ -48,6 +48,8 @@ class Expr:
     parts: dict[int, Expr] = field(default_factory=dict, repr=False)
     ref: str | None = None  # the name this expression reads, when it is just a name
     test: Test | None = None  # the test it is, when it is a simple test of one name (see `Test`)
+    source: str | None = None  # the same expression as Python source over `env` (see `engine.language.emit`)
+    bindings: dict[str, Any] | None = None  # the names its compiled source uses, once `fn` is compiled from it
 
 
 Test = tuple[Any, ...]
