@@ -22,6 +22,7 @@ from engine.evaluation.explain import explain
 from engine.evaluation.facts import UNSET, Env, FactProvider, bind, new_trace
 from engine.language.values import MISSING, to_json
 from engine.pack.index import Index
+from engine.pack.loop import error_text
 from engine.pack.model import CompiledRule, Pack
 
 ZERO = Decimal("0.00")
@@ -53,9 +54,13 @@ def evaluate(pack: Pack, tx: Transaction, facts: FactProvider | None = None) -> 
     review = review or bool(not_evaluable)
     if fired & index.fees:
         ran.extend(_judged(pack, rules[p], True, None, env) for p in index.in_order(fired & index.fees))
+    loop = index.loop
     positions = index.plain if not run else sorted((*index.plain, *index.in_order(run)))
     if positions:
         trace = env.trace = new_trace(pack.leaf_count)
+        if loop is not None:  # the plain rules in one compiled function; then the others the index left to run
+            ran.extend(_judged(pack, rules[p], verdict, error, env) for p, verdict, error in loop(env, trace))
+            positions = index.in_order(run) if run else ()
         for position in positions:
             rule = rules[position]
             plan = rule.plan
@@ -72,7 +77,7 @@ def evaluate(pack: Pack, tx: Transaction, facts: FactProvider | None = None) -> 
                         rest = plan.rest(env)
                         verdict = False if rest is False else (MISSING if MISSING in (verdict, rest) else True)
             except Exception as exc:  # fail closed: a rule that cannot run is recorded, never silently false
-                verdict, error = MISSING, _error(exc)
+                verdict, error = MISSING, error_text(exc)
             if verdict is False:
                 continue
             ran.append(_judged(pack, rule, verdict, error, env))
@@ -86,11 +91,7 @@ def verdict_of(rule: CompiledRule, env: Env) -> Verdict:
     try:
         return Verdict(rule, rule.test(env))
     except Exception as exc:
-        return Verdict(rule, MISSING, _error(exc))
-
-
-def _error(exc: Exception) -> str:
-    return f"error while evaluating: {type(exc).__name__}: {exc}"
+        return Verdict(rule, MISSING, error_text(exc))
 
 
 def decide(pack: Pack, tx: Transaction, env: Env, verdicts: Iterable[Verdict]) -> Decision:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.language import Test
 from engine.language.values import MISSING
+from engine.pack.loop import compile_loop
 
 if TYPE_CHECKING:
     from engine.pack.model import CompiledRule
@@ -157,6 +158,7 @@ class Index:
             indexed, found = [], [(position, None) for position, _ in found]  # running them costs less
         self.positions = tuple(position for position, _ in indexed)  # rule bit -> position in `rules`
         self.plain = tuple(position for position, shape in found if shape is None)  # always run in full
+        self.loop = compile_loop(rules, self.plain)  # the plain rules, run by one compiled function
         size = self.size = len(indexed)
         self.width = max((len(shape[0]) for _, shape in indexed), default=1)
         self.rule_mask = (1 << size) - 1
@@ -194,6 +196,8 @@ class Index:
 
     def scan(self, env: Any) -> tuple[int, int, int]:
         """Rule bits: the simple rules that fire, those not evaluable, and the rules to run in full."""
+        if not self.size:
+            return 0, 0, 0
         false = missing = unsure = 0
         for group in self.groups:
             try:
