@@ -1,10 +1,10 @@
 """The rules of an epoch that are run in full, as one function compiled for them.
 
 The evaluator's loop over rules costs more than most rules' first test. Here the loop is unrolled into straight
-Python: each rule's first conjunct inline (its compiled source, see `engine.language.emit`), the rest through
-the rule's own closures, each rule in its own `try`. It does exactly what the evaluator's loop does, rule by
-rule: skip the rule when its first conjunct is false, record that conjunct in the trace otherwise, combine it
-with the rest in three-valued logic, and report a rule that fails to run as not evaluable with the error.
+Python: each rule's conditions inline (their compiled source, see `engine.language.emit`) where the rule is an
+`all` of conditions, its closures otherwise, each rule in its own `try`. It does exactly what the evaluator's loop
+does, rule by rule: skip the rule when its first conjunct is false, record each condition it reaches in the trace,
+combine them in three-valued logic, and report a rule that fails to run as not evaluable with the error.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 from engine.language.values import MISSING
 
 if TYPE_CHECKING:
-    from engine.pack.model import CompiledRule
+    from engine.pack.model import CompiledRule, Leaf
 
 Ran = list[tuple[int, Any, "str | None"]]  # position, verdict (True or MISSING), error
 Loop = Callable[[Any, list[Any]], Ran]
 MAX_RULES = 2000  # beyond this the function is too large to be worth compiling; the evaluator's loop runs
+MAX_REST = 20  # conditions after the first of an `all` written inline (each nests one level deeper)
 
 
 def error_text(exc: Exception) -> str:
@@ -49,9 +50,8 @@ def compile_loop(rules: Sequence[CompiledRule], positions: Sequence[int]) -> Loo
             lines.append(f"        v = {_guard(rule, position, names)}")
             lines += ["        if v is not False:", f"            trace[{plan.guard_slot}] = v"]
             if plan.rest is not None:
-                names[f"REST{position}"] = plan.rest
+                lines += _rest(rule, position, names)
                 lines += [
-                    f"            r = REST{position}(env)",
                     "            v = False if r is False else (MISSING if v is MISSING or r is MISSING else True)",
                     "            if v is not False:",
                     f"                append(({position}, v, None))",
@@ -73,9 +73,44 @@ def _guard(rule: CompiledRule, position: int, names: dict[str, Any]) -> str:
     """The first conjunct as source: inline when the compiler made it from source, else a call of it."""
     assert rule.plan is not None
     leaf = rule.leaves[0]
-    expr = leaf.expr
-    if rule.plan.guard is leaf.fn and expr.fn is leaf.fn and expr.bindings is not None and expr.source is not None:
-        names.update(expr.bindings)
-        return expr.source
+    if rule.plan.guard is leaf.fn and _inline(leaf, names):
+        return str(leaf.expr.source)
     names[f"GUARD{position}"] = rule.plan.guard
     return f"GUARD{position}(env)"
+
+
+def _rest(rule: CompiledRule, position: int, names: dict[str, Any]) -> list[str]:
+    """Lines setting `r` to the rest of an `all` (three-valued `and`: false at the first false, else missing if
+    any is), each condition recorded in the trace as its leaf records it. Inline when the rest is conditions
+    the compiler made from source; else the rule's closure for the rest."""
+    assert rule.plan is not None
+    when = rule.when
+    rest = rule.leaves[1:]
+    plain = (
+        isinstance(when, dict)
+        and all(isinstance(w, str) for w in when.get("all", ()))
+        and len(when["all"]) == 1 + len(rest)
+    )
+    if not plain or len(rest) > MAX_REST or not all(_inline(leaf, names) for leaf in rest):
+        names[f"REST{position}"] = rule.plan.rest
+        return [f"            r = REST{position}(env)"]
+    lines = ["            r = True"]
+    indent = "            "
+    for number, leaf in enumerate(rest):
+        if number:
+            lines += [f"{indent}else:", f"{indent}    if c is MISSING:", f"{indent}        r = MISSING"]
+            indent += "    "
+        lines += [f"{indent}c = {leaf.expr.source}", f"{indent}trace[{leaf.slot}] = c", f"{indent}if c is False:",
+                  f"{indent}    r = False"]  # fmt: skip
+    lines += [f"{indent}elif c is MISSING:", f"{indent}    r = MISSING"]
+    return lines
+
+
+def _inline(leaf: Leaf, names: dict[str, Any]) -> bool:
+    """Whether a leaf's condition can be written inline (its function was compiled from its source); if so,
+    its source's names are bound."""
+    expr = leaf.expr
+    if expr.fn is not leaf.fn or expr.bindings is None or expr.source is None:
+        return False
+    names.update(expr.bindings)
+    return True
