@@ -1,9 +1,10 @@
 """The decision log: every decision with its transaction, findings, ruleset and time; the review queue; the
 external facts (license usage) the pack's rules read; API keys. SQLite by default, PostgreSQL to scale out.
 
-A submission is one database transaction: look the transaction id up (the same content returns the stored
-decision; other content is a conflict), evaluate with the log as the provider of external facts, store the
-decision, add what it accrues, open a review, commit; only then is it answered. Facts are read under a lock:
+Submissions are committed in groups, each group one database transaction: look its transaction ids up (the
+same content returns the stored decision; other content is a conflict), evaluate each new one in turn with the
+log as the provider of external facts, adding what it accrues, store the new decisions (one statement) and open
+their reviews, commit; only then is each answered. Facts are read under a lock:
 PostgreSQL locks each fact's row (`SELECT ... FOR UPDATE`, the row made first if new), and SQLite takes its one
 write lock when the transaction begins (`BEGIN IMMEDIATE`), so that concurrent submissions never use the same
 units twice. A deadlock or serialisation failure is retried.
@@ -33,7 +34,7 @@ from engine.evaluation import evaluate
 from engine.evaluation.facts import amount_from_text
 from engine.pack import Pack
 from engine.store import chain
-from engine.store.database import database_url, make_engine
+from engine.store.database import database_url, make_engine, reader
 from engine.store.errors import Conflict, NotFound, StoreError
 from engine.store.facts import LogFacts, RecordedFacts
 from engine.store.keys import KeyStore
@@ -53,9 +54,10 @@ def content_digest(tx: Transaction) -> str:
 
 
 # statements made once: executing them with parameters skips building and checking them each time
-_FIND = select(decisions.c.content_digest, decisions.c.decision).where(
-    decisions.c.transaction_id == bindparam("transaction_id")
+_FIND = select(decisions.c.transaction_id, decisions.c.content_digest, decisions.c.decision).where(
+    decisions.c.transaction_id.in_(bindparam("ids", expanding=True))
 )
+_SEQ = select(decisions.c.seq).where(decisions.c.decision_id == bindparam("decision_id"))
 _INSERT_DECISION = decisions.insert()
 _OPEN_REVIEW = reviews.insert()
 
@@ -71,21 +73,36 @@ class _Pending:
     ):  # fmt: skip
         self.pack, self.tx, self.digest, self.submitted_by = pack, tx, digest, submitted_by
         self.answer = answer
-        self.event = threading.Event()
+        self.event = threading.Event() if answer is None else None  # a caller with a callback does not wait
         self.outcome: Any = None
 
     def done(self, outcome: Any) -> None:
         self.outcome = outcome
         if self.answer is not None:
             self.answer(outcome)
-        self.event.set()
+        if self.event is not None:
+            self.event.set()
 
     def result(self) -> tuple[dict[str, Any], bool]:
+        assert self.event is not None
         self.event.wait()
         if isinstance(self.outcome, BaseException):
             raise self.outcome
         record, created = self.outcome
         return record, created
+
+
+class _Written:
+    """What a batch writes: the chain so far, the rows of its new decisions and reviews, and the transactions
+    the log holds (those stored before, and those of this batch)."""
+
+    __slots__ = ("previous", "reviews", "rows", "stored")
+
+    def __init__(self, previous: str, stored: dict[str, tuple[str, dict[str, Any]]]):
+        self.previous = previous
+        self.stored = stored
+        self.rows: list[dict[str, Any]] = []
+        self.reviews: list[dict[str, Any]] = []
 
 
 class DecisionLog(KeyStore, ReviewStore, VersionStore):
@@ -94,6 +111,7 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
     def __init__(self, url: str, clock: Callable[[], dt.datetime] = utcnow):
         self.url = database_url(url)
         self.engine = make_engine(url)
+        self.reader = reader(self.engine)
         self.postgres = self.engine.dialect.name == "postgresql"
         self.clock = clock
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
@@ -112,7 +130,7 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
         """A logged decision, and the same transaction judged again under the version it was made under, with
         the external facts it read then, and its id and time (so that the two are equal when nothing changed).
         The version comes from the store, or is `fallback` when that is the same content."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             row = connection.execute(
                 select(decisions.c.decision, decisions.c.transaction, decisions.c.facts, decisions.c.ruleset_digest)
                 .where((decisions.c.decision_id == decision_id) | (decisions.c.transaction_id == decision_id))
@@ -139,17 +157,17 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
         query = select(decisions.c.transaction, decisions.c.facts).order_by(decisions.c.seq)
         if since is not None:
             query = query.where(decisions.c.evaluated_at >= since)
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             for row in connection.execution_options(yield_per=2000).execute(query):
                 yield parse_transaction(row.transaction), RecordedFacts(row.facts)
 
     def verify(self) -> tuple[int, list[str]]:
         """How many entries the chain has, and every entry altered, removed or moved since it was written."""
-        return chain.verify(self.engine)
+        return chain.verify(self.reader)
 
     def ready(self) -> bool:
         try:
-            with self.engine.connect() as connection:
+            with self.reader.connect() as connection:
                 connection.execute(select(func.count()).select_from(api_keys))
             return True
         except DBAPIError:
@@ -213,12 +231,16 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
                 outcomes: list[Any] = []
                 with self.engine.begin() as connection:
                     facts = LogFacts(connection, locking=self.postgres)
-                    seq, previous = chain.head(connection, locking=self.postgres)
-                    link: list[Any] = [seq, previous]
+                    _, previous = chain.head(connection, locking=self.postgres)  # locked for this batch in PostgreSQL
+                    written = _Written(previous, self._stored(connection, batch))
                     for item in batch:
-                        outcomes.append(self._judge(connection, facts, item, link))
-                    if link[0] != seq:
-                        chain.move_head(connection, link[0], link[1])
+                        outcomes.append(self._judge(connection, facts, item, written))
+                    if written.rows:  # every new decision of the batch in one statement, then its reviews
+                        connection.execute(_INSERT_DECISION, written.rows)
+                        if written.reviews:
+                            connection.execute(_OPEN_REVIEW, written.reviews)
+                        last = connection.execute(_SEQ, {"decision_id": written.rows[-1]["decision_id"]}).scalar_one()
+                        chain.move_head(connection, last, written.previous)
                 for item, outcome in zip(batch, outcomes, strict=True):
                     item.done(outcome)
                 return
@@ -237,32 +259,41 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
         for item in batch:
             item.done(StoreError(f"transaction `{item.tx.id}` could not be stored"))
 
-    def _judge(self, connection: Connection, facts: LogFacts, item: _Pending, link: list[Any]) -> Any:
+    @staticmethod
+    def _stored(connection: Connection, batch: list[_Pending]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """The batch's transactions already in the log: content digest and decision, by transaction id."""
+        ids = list({item.tx.id for item in batch})
+        rows = connection.execute(_FIND, {"ids": ids}).all()
+        return {row.transaction_id: (row.content_digest, row.decision) for row in rows}
+
+    def _judge(self, connection: Connection, facts: LogFacts, item: _Pending, written: _Written) -> Any:
         """One submission within the writer's transaction: the stored decision, a new one, or the error."""
         tx = item.tx
-        stored = connection.execute(_FIND, {"transaction_id": tx.id}).first()
+        stored = written.stored.get(tx.id)
         if stored is not None:
-            if stored.content_digest != item.digest:
+            if stored[0] != item.digest:
                 return Conflict(
                     f"transaction `{tx.id}` is already in the log with other content; a new transaction needs a new id"
                 )
-            return (dict(stored.decision), False)
+            return (dict(stored[1]), False)
         try:
             facts.begin()
             decision = stamp(evaluate(item.pack, tx, facts), self.clock)
             record = decision.as_dict()
         except Exception as exc:  # this submission fails; the others of the batch go on
             return StoreError(f"transaction `{tx.id}` could not be judged: {type(exc).__name__}: {exc}")
-        self._store(connection, tx, item.digest, decision, record, item.submitted_by, facts.recorded(), link)
+        self._store(tx, item.digest, decision, record, item.submitted_by, facts.recorded(), written)
         if decision.decision == "allow":
             for accrual in decision.accruals:
                 facts.add(accrual["fact"], accrual["key"], accrual["amounts"])
         return (record, True)
 
+    @staticmethod
     def _store(
-        self, connection: Connection, tx: Transaction, digest: str, decision: Decision,
-        record: dict[str, Any], submitted_by: str | None, facts: list[list[Any]] | None, link: list[Any],
+        tx: Transaction, digest: str, decision: Decision, record: dict[str, Any], submitted_by: str | None,
+        facts: list[list[Any]] | None, written: _Written,
     ) -> None:  # fmt: skip
+        """The rows of a new decision (and its review), chained to the one before; inserted with the batch."""
         assert decision.decision_id is not None and decision.evaluated_at is not None
         at = dt.datetime.fromisoformat(decision.evaluated_at.replace("Z", "+00:00"))
         entry = chain.as_stored(
@@ -275,12 +306,11 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
                 "facts": facts,
             }
         )
-        link[1] = chain.entry_hash(link[1], entry)
-        inserted = connection.execute(
-            _INSERT_DECISION,
+        written.previous = chain.entry_hash(written.previous, entry)
+        written.rows.append(
             {
                 **entry,
-                "chain": link[1],
+                "chain": written.previous,
                 "outcome": decision.decision,
                 "fee_usd": decision.fee_usd,
                 "customer_name": tx.customer.name,
@@ -291,14 +321,14 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
                 "ruleset_digest": decision.ruleset["digest"],
                 "evaluated_at": at,
                 "submitted_by": submitted_by,
-            },
+            }
         )
-        link[0] = inserted.inserted_primary_key[0]  # type: ignore[index]
+        written.stored[tx.id] = (digest, entry["decision"])  # the same transaction again in this batch
         if decision.decision == "review":
-            connection.execute(_OPEN_REVIEW, {"decision_id": decision.decision_id, "status": "open", "opened_at": at})
+            written.reviews.append({"decision_id": decision.decision_id, "status": "open", "opened_at": at})
 
     def get(self, decision_id: str) -> dict[str, Any]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             row = connection.execute(
                 select(decisions.c.decision, decisions.c.transaction, reviews.c.status, reviews.c.resolution,
                        reviews.c.note, reviews.c.reviewer, reviews.c.resolved_at)
@@ -330,19 +360,19 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
             )
         if after:
             query = query.where(decisions.c.seq > _cursor_seq(after))
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(query).all()
         page = rows[:limit]
         more = len(rows) > limit
         return [dict(r.decision) for r in page], (_cursor(page[-1].seq) if more and page else None)
 
     def count(self) -> dict[str, int]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(select(decisions.c.outcome, func.count()).group_by(decisions.c.outcome)).all()
         return {outcome: n for outcome, n in rows}
 
     def usage(self) -> dict[tuple[str, str], dict[str, Any]]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(select(fact_totals.c.fact, fact_totals.c.key, fact_totals.c.amounts)).all()
         return {(r.fact, r.key): {f: amount_from_text(v) for f, v in r.amounts.items()} for r in rows}
 

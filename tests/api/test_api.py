@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import engine
 from api.cli import main
 from engine.store import DecisionLog
-from tests.conftest import tx
+from engine.store.log import _Pending, content_digest
+from tests.conftest import SHIPPED, tx
 from tests.test_properties import transactions
 
 Headers = dict[str, dict[str, str]]
@@ -229,3 +230,70 @@ def test_a_revoked_key_is_refused(client: TestClient, keys: Headers, store: Deci
     store.revoke("nothing")  # the server's own cache forgets what it checked (another process: within 10 s)
     assert client.get("/v1/decisions", headers=headers).status_code == 401
     assert runner.invoke(main, ["keys", "revoke", key, "--database", store.url]).exit_code == 2
+
+
+def test_one_group_commit_keeps_order_idempotency_conflicts_and_depletion(store: DecisionLog) -> None:
+    """Submissions committed together: the same transaction twice is one decision, other content under its id is
+    a conflict, a license is depleted in the order of the group, reviews open, and the chain verifies."""
+    pack = engine.load_pack(SHIPPED)
+    line = tx(date="2026-03-15", destination="MO", license_number="L-2026-0004", quantity=900, unit_price_usd="30000",
+              customer={"id": "C-MAC", "name": "Macau Data Services Ltd.", "country": "MO"})  # fmt: skip
+    datas = [{**line, "id": "G-1"}, {**line, "id": "G-2"}, {**line, "id": "G-1"}, {**line, "id": "G-1", "quantity": 5},
+             {**line, "id": "G-3"}, {**REVIEW, "id": "G-4"}]  # fmt: skip
+    answers: list[Any] = []
+    batch = []
+    for data in datas:
+        one = engine.parse_transaction(data)
+        batch.append(_Pending(pack, one, content_digest(one), "tester", answers.append))
+    store._commit(batch)
+    assert [type(a).__name__ if isinstance(a, Exception) else (a[0]["decision"], a[1]) for a in answers] == [
+        ("allow", True), ("allow", True), ("allow", False), "Conflict", ("deny", True), ("review", True)]  # fmt: skip
+    assert answers[2][0] == answers[0][0]
+    assert [r["transaction_id"] for r in store.reviews(status="open")] == ["G-4"]
+    assert store.verify() == (4, [])
+    again = [store.get(i)["decision"] for i in ("G-1", "G-2", "G-3")]
+    assert again == ["allow", "allow", "deny"]
+
+
+def test_reading_the_log_does_not_wait_for_a_writer(store: DecisionLog) -> None:
+    """In SQLite a write holds the file's write lock for its whole transaction; reads see a snapshot beside it."""
+    import threading
+
+    with store.engine.begin() as writing:
+        writing.exec_driver_sql("SELECT 1")  # the write lock is held from here (in SQLite)
+        done: list[Any] = []
+        reader = threading.Thread(target=lambda: done.append((store.count(), store.open_reviews(), store.versions())))
+        reader.start()
+        reader.join(timeout=10)
+        assert done == [({}, 0, [])], "a read waited for the writer"
+
+
+def test_the_newest_version_is_asked_once_by_concurrent_requests(
+    store: DecisionLog, shipped_pack: engine.Pack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import httpx
+
+    from api.app import create_app
+
+    asked: list[str | None] = []
+    newest = store.newest
+
+    def counted(pack: str | None = None) -> Any:
+        asked.append(pack)
+        return newest(pack)
+
+    monkeypatch.setattr(store, "newest", counted)
+    headers = {"Authorization": f"Bearer {store.create_key('submitter')}"}
+
+    async def run() -> list[int]:
+        transport = httpx.ASGITransport(app=create_app(shipped_pack, store))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers = await asyncio.gather(
+                *(client.post("/v1/decisions", json=tx(id=f"N-{i}"), headers=headers) for i in range(24))
+            )
+        return [a.status_code for a in answers]
+
+    assert asyncio.run(run()) == [201] * 24
+    assert asked == [shipped_pack.name]
