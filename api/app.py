@@ -268,14 +268,31 @@ def create_app(pack: engine.Pack, store: DecisionLog) -> FastAPI:
     loaded: dict[str, engine.Pack] = {pack.digest: pack}
     newest: list[Any] = [0.0, None]  # when asked, the newest version's digest
 
+    refreshing: list[asyncio.Future[str | None] | None] = [None]
+
+    async def refresh() -> str | None:
+        try:
+            found = await run_in_threadpool(store.newest, pack.name)
+            newest[:] = [time.monotonic(), found["digest"] if found else None]
+            return newest[1]
+        finally:
+            refreshing[0] = None
+
+    async def newest_digest() -> str | None:
+        """The newest published version of this pack, asked of the log every few seconds by one request while
+        the others arriving meanwhile wait for its answer (not one query each)."""
+        if time.monotonic() - newest[0] <= NEWEST_SECONDS:
+            return newest[1]
+        task = refreshing[0]
+        if task is None:
+            task = refreshing[0] = asyncio.ensure_future(refresh())
+        return await asyncio.shield(task)
+
     async def pack_for(ref: str | None) -> engine.Pack:
         """The pack a decision is judged under: the version asked for, else the newest published one of this
         pack, else the pack the server started with."""
         if ref is None:
-            if time.monotonic() - newest[0] > NEWEST_SECONDS:
-                found = await run_in_threadpool(store.newest, pack.name)
-                newest[:] = [time.monotonic(), found["digest"] if found else None]
-            ref = newest[1]
+            ref = await newest_digest()
             if ref is None:
                 return pack
         known = loaded.get(ref)

@@ -18,6 +18,11 @@ def database_url(url: str) -> str:
     return url
 
 
+def reader(engine: Engine) -> Engine:
+    """The same database for reading only: in SQLite, its transactions do not take the write lock."""
+    return engine.execution_options(reading=True)
+
+
 def make_engine(url: str) -> Engine:
     url = database_url(url)
     if url.startswith("sqlite"):
@@ -36,7 +41,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(created, "begin")
         def _sqlite_begin(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # a write takes the file's write lock at once (no upgrade from read to write that could fail midway);
+            # a read (`reader`) reads a snapshot, beside the writer (WAL)
+            reading = connection.get_execution_options().get("reading", False)
+            connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return created
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

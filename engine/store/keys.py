@@ -24,6 +24,7 @@ class KeyStore:
     """API keys in the log's database (a part of DecisionLog)."""
 
     engine: Engine
+    reader: Engine  # the same database, for reading (see `database.reader`)
     clock: Callable[[], dt.datetime]
     _keys: dict[str, tuple[float, tuple[str, str] | None]]
 
@@ -53,7 +54,7 @@ class KeyStore:
         return bool(changed)
 
     def list_keys(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(select(api_keys).order_by(api_keys.c.created_at)).all()
         return [
             {"key_id": r.key_id, "role": r.role, "label": r.label, "created_at": str(r.created_at),
@@ -62,7 +63,7 @@ class KeyStore:
         ]  # fmt: skip
 
     def has_keys(self) -> bool:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return bool(connection.execute(select(func.count()).select_from(api_keys)).scalar())
 
     def remembered(self, key: str) -> Any:
@@ -89,7 +90,7 @@ class KeyStore:
         parts = key.split("_", 2)
         if len(parts) != 3 or parts[0] != "clr" or len(parts[1]) > 24:
             return None
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             row = connection.execute(
                 select(api_keys.c.secret_sha256, api_keys.c.role, api_keys.c.revoked_at).where(
                     api_keys.c.key_id == parts[1]

@@ -16,6 +16,7 @@ class ReviewStore:
     """Reviews in the log's database (a part of DecisionLog)."""
 
     engine: Engine
+    reader: Engine  # the same database, for reading (see `database.reader`)
     clock: Callable[[], dt.datetime]
 
     get: Callable[[str], dict[str, Any]]  # a decision with its review (DecisionLog.get)
@@ -30,7 +31,7 @@ class ReviewStore:
         )
         if status:
             query = query.where(reviews.c.status == status)
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(query).all()
         return [
             {
@@ -46,7 +47,7 @@ class ReviewStore:
         ]
 
     def open_reviews(self) -> int:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return int(connection.execute(select(func.count()).where(reviews.c.status == "open")).scalar() or 0)
 
     def resolve(self, decision_id: str, resolution: str, note: str, reviewer: str) -> dict[str, Any]:

@@ -69,6 +69,7 @@ class VersionStore:
     """Ruleset versions in the log's database (a part of DecisionLog)."""
 
     engine: Engine
+    reader: Engine  # the same database, for reading (see `database.reader`)
     clock: Callable[[], dt.datetime]
 
     def publish(
@@ -114,7 +115,7 @@ class VersionStore:
         query = select(*(c for c in rulesets.c if c.name != "files")).order_by(rulesets.c.published_at)
         if pack:
             query = query.where(rulesets.c.pack == pack)
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             return [summary(row) for row in connection.execute(query)]
 
     def version(self, ref: str, with_files: bool = True) -> dict[str, Any]:
@@ -127,7 +128,7 @@ class VersionStore:
             query = query.where(rulesets.c.label == label)
             if pack:
                 query = query.where(rulesets.c.pack == pack)
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(query).all()
         if not rows:
             raise NotFound(f"no published version `{ref}`")
