@@ -26,6 +26,37 @@ _NUMBERS = itertools.count(1)  # bound names and temporaries are unique across e
 # several expressions can be joined in one function (see `engine.pack.loop`)
 
 
+class Derived:
+    """Reads a derived value by name as `env[name]` does (the facts compute it on first use, see
+    `engine.evaluation.facts.Env`), and knows the value's expression: an expression reading it computes it
+    inline instead, with the same result, and keeps it in the facts as they would."""
+
+    __slots__ = ("_compute", "expr", "name")
+
+    def __init__(self, name: str, expr: Expr | None):
+        self.name, self.expr = name, expr
+        self._compute: Fn | bool | None = False  # not made yet
+
+    def __call__(self, env: Any) -> Any:
+        return env[self.name]
+
+    def compute(self) -> Fn | None:
+        """`compute(env)`: the value computed from its source and kept in `env` (None without source)."""
+        if self._compute is False:
+            self._compute = None
+            expr = self.expr
+            if expr is not None and expr.source is not None and expr.bindings is not None:
+                source = f"def compute(env):\n    v = {expr.source}\n    env[{self.name!r}] = v\n    return v\n"
+                try:
+                    code = compile(source, "<value>", "exec")
+                except (SyntaxError, RecursionError, MemoryError):
+                    return None
+                namespace = dict(expr.bindings)
+                exec(code, namespace)  # the source comes from the compiler's templates (see the module's doc)
+                self._compute = namespace["compute"]
+        return self._compute if callable(self._compute) else None
+
+
 class Emitter:
     """The source of one expression: the names it binds (closures and constants) and its temporaries."""
 
@@ -54,7 +85,13 @@ class Emitter:
         return f"{self.bind(expr.fn, 'F')}(env)"
 
     def name(self, fn: Fn, name: str) -> str:
-        """A name as the scope resolved it: `env[name]` when that is what its function does, else a call."""
+        """A name as the scope resolved it: `env[name]` when that is what its function does, else a call. A
+        derived value compiled from source is computed inline on first use (`Derived`)."""
+        if isinstance(fn, Derived) and fn.name == name:
+            compute = fn.compute()
+            if compute is None:
+                return f"env[{name!r}]"
+            return f"(env[{name!r}] if {name!r} in env else {self.bind(compute, 'D')}(env))"
         if type(fn) is operator.itemgetter and fn.__reduce__() == (operator.itemgetter, (name,)):
             return f"env[{name!r}]"
         return f"{self.bind(fn, 'F')}(env)"

@@ -89,6 +89,12 @@ class RowEnv:
     def __getitem__(self, key: str) -> Any:
         return self.env[key]
 
+    def __contains__(self, key: str) -> bool:
+        return key in self.env
+
+    def __setitem__(self, key: str, value: Any) -> None:  # a derived value computed inline (see `emit.Derived`)
+        self.env[key] = value
+
     def external(self, name: str, key: Any) -> Any:
         return self.env.external(name, key)
 

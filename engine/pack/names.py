@@ -12,6 +12,7 @@ from typing import Any
 from engine.contract import FIELDS
 from engine.contract.yamlfile import line_of
 from engine.language import ExprError, Fn, Functions, Scope, compile_expr
+from engine.language.emit import Derived
 from engine.language.values import ANY, TYPES, Type
 from engine.pack.lookups import compile_lookup
 from engine.pack.model import ValueDef
@@ -63,7 +64,9 @@ class Names:
         if name in FIELD_TYPES:
             return operator.itemgetter(name), FIELD_TYPES[name]
         if name in self.specs:
-            return operator.itemgetter(name), self._value_type(name)
+            type_ = self._value_type(name)
+            value = self.compiled.get(name)
+            return Derived(name, value.expr if value is not None else None), type_
         return None
 
     def _value_type(self, name: str) -> Type:

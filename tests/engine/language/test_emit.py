@@ -83,3 +83,49 @@ def test_an_expression_too_deep_for_python_keeps_its_closures() -> None:
     text = "(" * 90 + "n" + " + 1)" * 90 + " > 1"
     expr = compile_expr(text, scope())
     assert expr.fn({"n": 1}) is True
+
+
+def test_derived_values_computed_inline_decide_as_read_by_name(
+    write_pack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value read by an expression is computed inline and kept in the facts; in a lookup's `where` too. The
+    decisions equal those of the same pack reading every value by name."""
+    import engine
+    from engine.language.emit import Derived
+    from tests.conftest import tx
+    from tests.generators import as_transaction, generate
+
+    root = write_pack(
+        {
+            "r.yaml": """
+            values:
+              - {name: big, expr: "quantity >= 100"}
+              - {name: line, expr: "quantity * unit_price_usd"}
+              - {name: large, expr: "big and line > 1000000"}
+              - {name: code, expr: "'A' if big else 'B'"}
+              - name: thing
+                lookup: {table: things, match: [{columns: [code], value: code}], where: "row.ok == big"}
+            rules:
+              - {id: R1, title: t, effect: deny, cite: c, message: "{line}", when: {all: ['large', 'exists(thing)']}}
+              - {id: R2, title: t, effect: review, cite: c, message: m, when: "not big and line < 100"}
+              - {id: R3, title: t, effect: allow, cite: c, message: "{code}", when: {any: ['large', 'exists(thing)']}}
+            """
+        }
+    )
+    txs = [tx(quantity=q, unit_price_usd=p) for q in (1, 99, 100, 5000) for p in ("0.5", "30000")]
+    txs += list(generate(300, seed=4))
+
+    def decide() -> list[Any]:
+        pack = engine.load_pack(root)
+        out = []
+        for data in txs:
+            decision = engine.evaluate(pack, as_transaction(data))
+            out.append((decision.as_dict(), decision.explanation))
+        return out
+
+    inline = decide()
+    with monkeypatch.context() as patch:
+        patch.setattr(Derived, "compute", lambda self: None)
+        by_name = decide()
+    assert inline == by_name
+    assert {d["decision"] for d, _ in inline} == {"allow", "deny", "review"}
