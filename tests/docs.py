@@ -218,6 +218,8 @@ class Shell:
         ours = str(Path(sys.executable).parent)
         path = [entry for entry in env.get("PATH", "").split(os.pathsep) if entry != ours]
         env["PATH"] = os.pathsep.join(path if self.newcomer else [ours, *path])
+        if not self.newcomer:  # the code of this checkout, whichever checkout the environment was installed from
+            env["PYTHONPATH"] = str(ROOT)
         env["COLUMNS"] = "120"
         env["TERM"] = "dumb"
         env["NO_COLOR"] = "1"
@@ -359,7 +361,17 @@ def workspace() -> Iterator[Path]:
                 shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
             else:
                 shutil.copy2(source, root / name)
-        (root / ".venv").symlink_to(Path(sys.prefix))  # the virtual environment `make` creates
+        # the virtual environment `make` creates: this one's contents, and stamps that tell `make` it is
+        # installed, so that `make run` never installs the scratch copy into it
+        venv = root / ".venv"
+        venv.mkdir()
+        for entry in Path(sys.prefix).iterdir():
+            if not entry.name.startswith("."):
+                (venv / entry.name).symlink_to(entry)
+        (venv / ".installed").touch()
+        (venv / ".installed-dev").touch()
+        if (root / "pyproject.toml").exists():
+            os.utime(root / "pyproject.toml", (0, 0))
         yield root
 
 
