@@ -166,6 +166,31 @@ def test_log_verify_names_a_row_edited_or_removed_behind_its_back(store: Decisio
     assert "entry 9 (" in removed and "entries are missing at the end" in removed
 
 
+def test_log_verify_names_a_searched_column_edited_behind_its_back(store: DecisionLog) -> None:
+    """The columns beside the hashed content (what `log list` shows and filters on) must agree with it: a deny
+    turned into an allow there would hide it from `log list --decision deny`."""
+    pack = engine.load_pack()
+    for data in generate(6, seed=5):
+        store.submit(pack, engine.parse_transaction(data))
+    runner = CliRunner()
+    assert runner.invoke(main, ["log", "verify", "--database", store.url]).exit_code == 0
+    edits = {
+        2: "outcome = case when outcome = 'allow' then 'deny' else 'allow' end",
+        3: "fee_usd = fee_usd + 1",
+        4: "customer_name = 'Someone Else Ltd'",
+        5: "evaluated_at = evaluated_at - interval '1 day'" if store.url.startswith("postgresql") else
+           "evaluated_at = '2020-01-01 00:00:00.000000'",
+    }  # fmt: skip
+    with store.engine.begin() as connection:
+        for seq, change in edits.items():
+            connection.execute(text(f"update decisions set {change} where seq = {seq}"))
+    result = runner.invoke(main, ["log", "verify", "--database", store.url])
+    assert result.exit_code == 1, result.output
+    for seq, column in ((2, "outcome"), (3, "fee_usd"), (4, "customer_name"), (5, "evaluated_at")):
+        assert f"entry {seq} (" in result.output and f"`{column}` column disagrees" in result.output, result.output
+    assert "entry 1 (" not in result.output and "entry 6 (" not in result.output
+
+
 def test_the_api_publishes_lists_diffs_simulates_and_judges_under_the_newest_version(
     client: Any, keys: dict[str, dict[str, str]], versions: tuple[Path, Path]
 ) -> None:
