@@ -51,12 +51,19 @@ class ReviewStore:
             return int(connection.execute(select(func.count()).where(reviews.c.status == "open")).scalar() or 0)
 
     def resolve(self, decision_id: str, resolution: str, note: str, reviewer: str) -> dict[str, Any]:
-        """Record a reviewer's resolution beside the engine's decision (which stays as it was)."""
+        """Record a reviewer's resolution beside the engine's decision (which stays as it was). The decision is
+        named by its id or its transaction's id, as everywhere else."""
         if resolution not in ("release", "reject"):
             raise StoreError("the resolution is `release` or `reject`")
         if not note.strip():
             raise StoreError("a resolution needs a note saying why")
         with self.engine.begin() as connection:
+            named = connection.execute(
+                select(decisions.c.decision_id).where(
+                    (decisions.c.decision_id == decision_id) | (decisions.c.transaction_id == decision_id)
+                )
+            ).first()
+            decision_id = named.decision_id if named is not None else decision_id
             row = connection.execute(select(reviews.c.status).where(reviews.c.decision_id == decision_id)).first()
             if row is None:
                 raise NotFound(f"no review for decision `{decision_id}`")

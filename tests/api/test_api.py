@@ -100,6 +100,11 @@ def test_a_review_reaches_the_queue_and_its_resolution_is_kept_beside_the_decisi
     assert resolved.json()["decision"] == "review" and resolved.json()["review"]["resolution"] == "release"
     assert client.post(url, json={"resolution": "reject", "note": "x"}, headers=keys["reviewer"]).status_code == 409
     assert client.get("/v1/reviews?status=open", headers=keys["reviewer"]).json()["items"] == []
+    other = submit(client, keys, {**REVIEW, "id": "R-2"}).json()  # named by its transaction's id, as everywhere
+    by_transaction = client.post(
+        "/v1/reviews/R-2", json={"resolution": "reject", "note": "no"}, headers=keys["reviewer"]
+    )
+    assert by_transaction.status_code == 200 and by_transaction.json()["decision_id"] == other["decision_id"]
     assert (
         client.post(
             "/v1/reviews/nope", json={"resolution": "reject", "note": "x"}, headers=keys["reviewer"]
