@@ -173,7 +173,8 @@ def log_verify(database: str | None) -> None:
     for problem in problems:
         click.echo(printable(problem))
     click.echo(
-        f"{checked:,} entries checked: " + ("the chain is intact" if not problems else f"{len(problems)} problems")
+        f"{checked:,} {'entry' if checked == 1 else 'entries'} checked: "
+        + ("the chain is intact" if not problems else f"{len(problems)} problem{'s' if len(problems) > 1 else ''}")
     )
     if problems:
         raise SystemExit(1)
