@@ -35,30 +35,32 @@ def compile_loop(rules: Sequence[CompiledRule], positions: Sequence[int]) -> Loo
         return None
     names: dict[str, Any] = {"MISSING": MISSING, "ERROR": error_text}
     lines = ["def loop(env, trace):", "    out = []", "    append = out.append"]
-    for position in positions:
-        rule = rules[position]
-        plan = rule.plan
-        lines.append("    try:")
-        if plan is None:
-            names[f"TEST{position}"] = rule.test
+    for group in _groups(rules, positions, names):
+        first = rules[group[0]]
+        if first.plan is None:
+            names[f"TEST{group[0]}"] = first.test
             lines += [
-                f"        v = TEST{position}(env)",
+                "    try:",
+                f"        v = TEST{group[0]}(env)",
                 "        if v is not False:",
-                f"            append(({position}, v, None))",
+                f"            append(({group[0]}, v, None))",
             ]
-        else:
-            lines.append(f"        v = {_guard(rule, position, names)}")
-            lines += ["        if v is not False:", f"            trace[{plan.guard_slot}] = v"]
-            if plan.rest is not None:
-                lines += _rest(rule, position, names)
+        elif len(group) == 1:
+            lines += ["    try:", f"        v = {_guard(first, group[0], names)}", "        if v is not False:"]
+            lines += _body(first, group[0], names, " " * 12)
+        else:  # rules that start with the same condition: it is tested once for all of them
+            lines += ["    try:", f"        g = {_guard(first, group[0], names)}", "    except Exception as exc:",
+                      "        e = ERROR(exc)", *(f"        append(({p}, MISSING, e))" for p in group),
+                      "    else:", "        if g is not False:"]  # fmt: skip
+            for position in group:
+                lines += ["            try:", "                v = g"]
+                lines += _body(rules[position], position, names, " " * 16)
                 lines += [
-                    "            v = False if r is False else (MISSING if v is MISSING or r is MISSING else True)",
-                    "            if v is not False:",
-                    f"                append(({position}, v, None))",
+                    "            except Exception as exc:",
+                    f"                append(({position}, MISSING, ERROR(exc)))",
                 ]
-            else:
-                lines.append(f"            append(({position}, v, None))")
-        lines += ["    except Exception as exc:", f"        append(({position}, MISSING, ERROR(exc)))"]
+            continue
+        lines += ["    except Exception as exc:", f"        append(({group[0]}, MISSING, ERROR(exc)))"]
     lines.append("    return out")
     try:
         code = compile("\n".join(lines) + "\n", "<rules>", "exec")
@@ -79,23 +81,58 @@ def _guard(rule: CompiledRule, position: int, names: dict[str, Any]) -> str:
     return f"GUARD{position}(env)"
 
 
-def _rest(rule: CompiledRule, position: int, names: dict[str, Any]) -> list[str]:
+def _groups(rules: Sequence[CompiledRule], positions: Sequence[int], names: dict[str, Any]) -> list[list[int]]:
+    """The positions in order, rules in a row whose first condition is the same text (so the same value: the
+    facts compute each value once) grouped together."""
+    groups: list[list[int]] = []
+    last = None
+    for position in positions:
+        rule = rules[position]
+        plan = rule.plan
+        shared = plan is not None and plan.guard is rule.leaves[0].fn and _inline(rule.leaves[0], names)
+        text = rule.leaves[0].text if shared else None
+        if text is not None and text == last:
+            groups[-1].append(position)
+        else:
+            groups.append([position])
+        last = text
+    return groups
+
+
+def _body(rule: CompiledRule, position: int, names: dict[str, Any], at: str) -> list[str]:
+    """Lines that judge a rule whose first condition gave `v` (not false): record it, combine it with the rest,
+    and report the rule when it fired or could not be evaluated."""
+    assert rule.plan is not None
+    lines = [f"{at}trace[{rule.plan.guard_slot}] = v"]
+    if rule.plan.rest is None:
+        return [*lines, f"{at}append(({position}, v, None))"]
+    return [
+        *lines,
+        *_rest(rule, position, names, at),
+        f"{at}v = False if r is False else (MISSING if v is MISSING or r is MISSING else True)",
+        f"{at}if v is not False:",
+        f"{at}    append(({position}, v, None))",
+    ]
+
+
+def _rest(rule: CompiledRule, position: int, names: dict[str, Any], at: str) -> list[str]:
     """Lines setting `r` to the rest of an `all` (three-valued `and`: false at the first false, else missing if
     any is), each condition recorded in the trace as its leaf records it. Inline when the rest is conditions
     the compiler made from source; else the rule's closure for the rest."""
     assert rule.plan is not None
     when = rule.when
     rest = rule.leaves[1:]
-    plain = (
-        isinstance(when, dict)
-        and all(isinstance(w, str) for w in when.get("all", ()))
-        and len(when["all"]) == 1 + len(rest)
-    )
-    if not plain or len(rest) > MAX_REST or not all(_inline(leaf, names) for leaf in rest):
+    plain = isinstance(when, dict) and all(isinstance(w, str) for w in when.get("all", ()))
+    if (
+        not plain
+        or len(when["all"]) != 1 + len(rest)
+        or len(rest) > MAX_REST
+        or not all(_inline(leaf, names) for leaf in rest)
+    ):
         names[f"REST{position}"] = rule.plan.rest
-        return [f"            r = REST{position}(env)"]
-    lines = ["            r = True"]
-    indent = "            "
+        return [f"{at}r = REST{position}(env)"]
+    lines = [f"{at}r = True"]
+    indent = at
     for number, leaf in enumerate(rest):
         if number:
             lines += [f"{indent}else:", f"{indent}    if c is MISSING:", f"{indent}        r = MISSING"]

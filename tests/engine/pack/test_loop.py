@@ -72,6 +72,10 @@ def test_a_rule_that_fails_is_not_evaluable_with_its_error(
               - {id: GUARD-FAILS, title: t, effect: deny, cite: c, message: m, when: 'huge > 1'}
               - {id: ANY, title: t, effect: review, cite: c, message: m, when: {any: ['quantity > 5', 'huge > 1']}}
               - {id: QUIET, title: t, effect: allow, cite: c, message: m, when: {all: ['quantity < 0', 'huge > 1']}}
+              - {id: SAME-1, title: t, effect: deny, cite: c, message: m, when: {all: ['huge > 1', 'quantity > 1']}}
+              - {id: SAME-2, title: t, effect: deny, cite: c, message: m, when: 'huge > 1'}
+              - {id: P-1, title: t, effect: review, cite: c, message: m, when: {all: ['quantity > 0', 'huge > 2']}}
+              - {id: P-2, title: t, effect: review, cite: c, message: m, when: {all: ['quantity > 0', 'quantity > 2']}}
             """
         }
     )
@@ -80,8 +84,10 @@ def test_a_rule_that_fails_is_not_evaluable_with_its_error(
     assert pack.index_on(one.date).loop is not None
     agree(root, [one, engine.parse_transaction(tx(quantity=3))])
     decision = engine.evaluate(pack, one)
-    assert decision.rules == ["REST-FAILS", "GUARD-FAILS", "ANY"] and decision.decision == "review"
-    assert all(f.reason and f.reason.startswith("error while evaluating: ") for f in decision.findings)
+    assert decision.rules == ["REST-FAILS", "GUARD-FAILS", "ANY", "SAME-1", "SAME-2", "P-1", "P-2"]
+    assert decision.decision == "review"
+    failed = [f.rule for f in decision.findings if f.reason and f.reason.startswith("error while evaluating: ")]
+    assert failed == ["REST-FAILS", "GUARD-FAILS", "ANY", "SAME-1", "SAME-2", "P-1"]
 
 
 def test_no_rules_compile_to_nothing() -> None:
