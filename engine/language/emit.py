@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+from collections.abc import Mapping
 from typing import Any
 
 from engine.language.logic import divide
@@ -26,35 +27,43 @@ _NUMBERS = itertools.count(1)  # bound names and temporaries are unique across e
 # several expressions can be joined in one function (see `engine.pack.loop`)
 
 
+def define(source: str, name: str, bindings: Mapping[str, Any]) -> Any:
+    """The function `name` that `source` defines, over a copy of `bindings`; None when Python cannot compile it
+    (source nested too deep for its parser, far beyond real rules: the caller keeps what it had). Every source
+    comes from the compiler's templates and its own expression sources (see the module's doc)."""
+    try:
+        code = compile(source, f"<{name}>", "exec")
+    except (SyntaxError, RecursionError, MemoryError):
+        return None
+    namespace = dict(bindings)
+    exec(code, namespace)
+    return namespace[name]
+
+
 class Derived:
     """Reads a derived value by name as `env[name]` does (the facts compute it on first use, see
     `engine.evaluation.facts.Env`), and knows the value's expression: an expression reading it computes it
     inline instead, with the same result, and keeps it in the facts as they would."""
 
-    __slots__ = ("_compute", "expr", "name")
+    __slots__ = ("_compute", "_made", "expr", "name")
 
     def __init__(self, name: str, expr: Expr | None):
         self.name, self.expr = name, expr
-        self._compute: Fn | bool | None = False  # not made yet
+        self._compute: Fn | None = None
+        self._made = False
 
     def __call__(self, env: Any) -> Any:
         return env[self.name]
 
     def compute(self) -> Fn | None:
         """`compute(env)`: the value computed from its source and kept in `env` (None without source)."""
-        if self._compute is False:
-            self._compute = None
+        if not self._made:
+            self._made = True
             expr = self.expr
             if expr is not None and expr.source is not None and expr.bindings is not None:
                 source = f"def compute(env):\n    v = {expr.source}\n    env[{self.name!r}] = v\n    return v\n"
-                try:
-                    code = compile(source, "<value>", "exec")
-                except (SyntaxError, RecursionError, MemoryError):
-                    return None
-                namespace = dict(expr.bindings)
-                exec(code, namespace)  # the source comes from the compiler's templates (see the module's doc)
-                self._compute = namespace["compute"]
-        return self._compute if callable(self._compute) else None
+                self._compute = define(source, "compute", expr.bindings)
+        return self._compute
 
 
 class Emitter:
@@ -114,22 +123,21 @@ class Emitter:
 
     def all_of(self, parts: list[str]) -> str:
         """Three-valued `and` (logic.all_of): false at the first false, else missing if any is, else true."""
-        if len(parts) == 1:
-            return parts[0]
-        temps = [self.temp() for _ in parts]
-        tail = f"(MISSING if {' or '.join(f'{t} is MISSING' for t in temps)} else True)"
-        for temp, part in reversed(list(zip(temps, parts, strict=True))):
-            tail = f"(False if ({temp} := {part}) is False else {tail})"
-        return tail
+        return self._first(parts, "False")
 
     def any_of(self, parts: list[str]) -> str:
         """Three-valued `or` (logic.any_of, not exhaustive): true at the first true, else missing if any is."""
+        return self._first(parts, "True")
+
+    def _first(self, parts: list[str], wins: str) -> str:
+        """`wins` at the first part that is `wins`, else missing if any part is, else the other boolean."""
         if len(parts) == 1:
             return parts[0]
         temps = [self.temp() for _ in parts]
-        tail = f"(MISSING if {' or '.join(f'{t} is MISSING' for t in temps)} else False)"
+        other = "True" if wins == "False" else "False"
+        tail = f"(MISSING if {' or '.join(f'{t} is MISSING' for t in temps)} else {other})"
         for temp, part in reversed(list(zip(temps, parts, strict=True))):
-            tail = f"(True if ({temp} := {part}) is True else {tail})"
+            tail = f"({wins} if ({temp} := {part}) is {wins} else {tail})"
         return tail
 
     def choose(self, test: str, body: str, orelse: str) -> str:
@@ -163,12 +171,7 @@ class Emitter:
         only far beyond real rules; the closure then stays)."""
         if expr.source is None:
             return
-        source = f"def expression(env):\n    return {expr.source}\n"
-        try:
-            code = compile(source, "<expression>", "exec")
-        except (SyntaxError, RecursionError, MemoryError):
-            return
-        namespace = dict(self.names)
-        exec(code, namespace)  # the source comes from the compiler's templates (see the module's doc)
-        expr.fn = namespace["expression"]
-        expr.bindings = self.names
+        compiled = define(f"def expression(env):\n    return {expr.source}\n", "expression", self.names)
+        if compiled is not None:
+            expr.fn = compiled
+            expr.bindings = self.names

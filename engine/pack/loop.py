@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from engine.language.emit import define
 from engine.language.values import MISSING
 
 if TYPE_CHECKING:
@@ -62,12 +63,7 @@ def compile_loop(rules: Sequence[CompiledRule], positions: Sequence[int]) -> Loo
             continue
         lines += ["    except Exception as exc:", f"        append(({group[0]}, MISSING, ERROR(exc)))"]
     lines.append("    return out")
-    try:
-        code = compile("\n".join(lines) + "\n", "<rules>", "exec")
-    except (SyntaxError, RecursionError, MemoryError):
-        return None
-    exec(code, names)  # the source comes from templates and the compiler's own expression sources
-    loop: Loop = names["loop"]
+    loop: Loop | None = define("\n".join(lines) + "\n", "loop", names)
     return loop
 
 

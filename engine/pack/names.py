@@ -44,6 +44,7 @@ class Names:
         self.compiled: dict[str, ValueDef] = {}
         self.failed: set[str] = set()
         self.stack: list[str] = []
+        self.derived: dict[str, Derived] = {}
         self.scope = Scope(self._resolve, tables, self._known, functions)
 
     def taken(self, name: str) -> bool:
@@ -65,8 +66,10 @@ class Names:
             return operator.itemgetter(name), FIELD_TYPES[name]
         if name in self.specs:
             type_ = self._value_type(name)
-            value = self.compiled.get(name)
-            return Derived(name, value.expr if value is not None else None), type_
+            if name not in self.derived:  # one per value, so that its inline function is made once
+                value = self.compiled.get(name)
+                self.derived[name] = Derived(name, value.expr if value is not None else None)
+            return self.derived[name], type_
         return None
 
     def _value_type(self, name: str) -> Type:
