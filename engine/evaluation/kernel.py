@@ -12,7 +12,7 @@ decision of a transaction the engine could not judge.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
@@ -54,13 +54,16 @@ def evaluate(pack: Pack, tx: Transaction, facts: FactProvider | None = None) -> 
     review = review or bool(not_evaluable)
     if fired & index.fees:
         ran.extend(_judged(pack, rules[p], True, None, env) for p in index.in_order(fired & index.fees))
-    loop = index.loop
-    positions = index.plain if not run else sorted((*index.plain, *index.in_order(run)))
-    if positions:
+    loop = index.loop  # the plain rules in one compiled function (there are some when there is one)
+    positions: Sequence[int]
+    if loop is not None:  # then the rules the index left to run
+        positions = index.in_order(run) if run else ()
+    else:
+        positions = index.plain if not run else sorted((*index.plain, *index.in_order(run)))
+    if loop is not None or positions:
         trace = env.trace = new_trace(pack.leaf_count)
-        if loop is not None:  # the plain rules in one compiled function; then the others the index left to run
+        if loop is not None:
             ran.extend(_judged(pack, rules[p], verdict, error, env) for p, verdict, error in loop(env, trace))
-            positions = index.in_order(run) if run else ()
         for position in positions:
             rule = rules[position]
             plan = rule.plan
