@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +15,16 @@ import engine
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "rules" / "us-ai-chips"
 EXAMPLE = ROOT / "tests" / "fixtures" / "packs" / "example"
+# what a user's shell may point at: their decision log, their pack, their log key. No test reads any of it.
+USER_STATE = ("CLEARANCE_DATABASE", "CLEARANCE_PACK", "CLEARANCE_LOG_KEY", "CLEARANCE_LOG_KEY_FILE")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite never reads the user's working state: their environment's log, pack and key are dropped, and
+    published versions are unpacked into a cache of the run's own (for this process and every one it starts)."""
+    for name in USER_STATE:
+        os.environ.pop(name, None)
+    os.environ["CLEARANCE_CACHE"] = tempfile.mkdtemp(prefix="clearance-test-cache-")
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ is the most severe: 2 if any is invalid, else 1 if any is denied, else 3 if any 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 from decimal import Decimal
@@ -28,7 +29,7 @@ from engine.cli.common import (
     pack_option,
     printable,
 )
-from engine.cli.store import database_target, load_ruleset, open_log
+from engine.cli.store import load_ruleset, open_log
 from engine.contract import Decision, money_text
 from engine.contract.documents import load_document
 from engine.errors import ClearanceError, InvalidDocument, InvalidTransaction
@@ -75,10 +76,11 @@ def _indented(text: str) -> str:
 
 
 def _newest_published(pack: Any, database: str | None) -> Any:
-    """The newest published version of the pack, when a decision log with one is at hand (`--database`, or
-    $CLEARANCE_DATABASE, or ./clearance.db if it exists); else the pack itself."""
-    target = database_target(database)
-    if "://" not in target and not Path(target).is_file():
+    """The newest published version of the pack when a decision log is named (`--database` or
+    $CLEARANCE_DATABASE); else the pack itself. A `./clearance.db` that happens to be in the working directory
+    is never read: it must not change the rules silently."""
+    target = database or os.environ.get("CLEARANCE_DATABASE")
+    if not target:
         return pack
     store = open_log(target)
     newest = store.newest(pack.name)

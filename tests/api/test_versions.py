@@ -298,3 +298,24 @@ def test_the_command_line_judges_under_the_newest_published_version(
     publish_both(store, versions)
     after = runner.invoke(main, ["check", str(path), "--json"])
     assert json.loads(after.stdout)["fee_usd"] == "900000.00" and "newest published version" in after.stderr
+
+
+def test_15_a_stray_clearance_db_in_the_working_directory_never_changes_the_rules(
+    versions: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user who followed the guides has `./clearance.db` holding a newer version; `check` without --database
+    (or $CLEARANCE_DATABASE) still judges under the pack directory, and says nothing about that log."""
+    work = tmp_path / "work"
+    work.mkdir()
+    stray = DecisionLog(str(work / "clearance.db"))
+    stray.migrate()
+    publish_both(stray, versions)
+    stray.close()
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(tx()))
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("CLEARANCE_DATABASE", raising=False)
+    result = CliRunner().invoke(main, ["check", str(path), "--json"])
+    assert json.loads(result.stdout)["fee_usd"] == "750000.00" and result.stderr == ""
+    named = CliRunner().invoke(main, ["check", str(path), "--json", "--database", "clearance.db"])
+    assert json.loads(named.stdout)["fee_usd"] == "900000.00"  # named, it is read
