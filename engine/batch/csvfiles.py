@@ -2,9 +2,12 @@
 
 Input: UTF-8, with or without a byte-order mark, delimited by `,` or (as European spreadsheets write it) `;`,
 told apart by the header. Bytes that are not UTF-8 are kept (as surrogate escapes) so that the row can be
-reported and passed through unchanged. Output: the input columns, then `OUTPUT_COLUMNS`; every cell that a
-spreadsheet would run as a formula (it begins with `=`, `+`, `-`, `@`, a tab or a carriage return) is
-prefixed with `'` (CSV injection).
+reported and passed through unchanged. A record that runs over several lines (a quoted cell holding a line
+break, as spreadsheets write one) is one row; one with the wrong number of cells, or with a cell that holds a
+whole row of the file, is a quote left open, and stops the file at its first line: rows are never silently
+merged. Output: the input columns, then `OUTPUT_COLUMNS`; every cell
+that a spreadsheet would run as a formula (it begins, after any blanks, with `=`, `+`, `-`, `@`, a tab, a
+carriage return, or their full-width forms) is prefixed with `'` (CSV injection).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from engine.errors import ClearanceError
 
 OUTPUT_COLUMNS = ("decision", "fee_usd", "rules", "explanation", "ruleset_version", "error")
 REQUIRED_COLUMNS = ("id", "date", "quantity", "unit_price_usd", "destination", "customer_name")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_LINE_BREAK = re.compile("[\r\n]")
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 csv.field_size_limit(10 * 1024 * 1024)  # one cell may be long (and is then reported), never unbounded
 
@@ -66,13 +70,33 @@ class InputFile:
     bom: bool = False
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """Each data row with the line it starts on; blank lines are skipped, as spreadsheets write them."""
+        """Each data row with the line it starts on; blank lines are skipped, as spreadsheets write them.
+        BatchInputError for a quote left open (see the module's docstring)."""
         reader = self.reader
         line = reader.line_num + 1
         for cells in reader:
             if cells:
+                end = reader.line_num
+                if end > line and self._open_quote(cells):
+                    raise BatchInputError(
+                        f"{self.path}:{line}: a quoted cell is not closed: the row runs on to line {end}, taking the "
+                        "lines after it with it; close the quote (or remove it) and run the file again"
+                    )
                 yield line, cells
             line = reader.line_num + 1
+
+    def _open_quote(self, cells: list[str]) -> bool:
+        """A record over several lines that no spreadsheet meant: it has the wrong number of cells, or a cell
+        holds a whole row of the file after a line break (the lines a quote left open swallowed)."""
+        width = len(self.header)
+        if len(cells) != width:
+            return True
+        return any(
+            part.count(self.delimiter) >= width - 1
+            for cell in cells
+            if _LINE_BREAK.search(cell)
+            for part in _LINE_BREAK.split(cell)[1:]
+        )
 
     @property
     def position(self) -> int:
@@ -163,8 +187,9 @@ def not_utf8(cell: str) -> bool:
 
 
 def safe_cell(cell: str) -> str:
-    """A cell a spreadsheet shows as text: a leading formula character is escaped with `'`."""
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
+    """A cell a spreadsheet shows as text: a leading formula character, after any blanks a spreadsheet skips,
+    is escaped with `'`."""
+    return "'" + cell if cell.lstrip(" \u00a0\u3000").startswith(FORMULA_START) else cell
 
 
 class CsvWriter:

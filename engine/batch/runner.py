@@ -180,6 +180,11 @@ def run_batch(
         os.replace(partial, options.output)
         state_path.unlink(missing_ok=True)
         return summary
+    except BatchInputError:  # the file itself is at fault (a quote left open): nothing of it is kept
+        out.close()
+        partial.unlink(missing_ok=True)
+        state_path.unlink(missing_ok=True)
+        raise
     except BaseException:
         if not out.closed:
             out.close()

@@ -159,6 +159,36 @@ def test_cells_a_spreadsheet_would_run_are_neutralised(tmp_path: Path) -> None:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
 
 
+@pytest.mark.parametrize("cell", [" =1", "  +SUM(A1)", "\u00a0@cmd", "\uff1d1+2", "\u3000-2"])
+def test_14_a_formula_behind_blanks_or_in_full_width_is_neutralised(tmp_path: Path, cell: str) -> None:
+    out = tmp_path / "out.csv"
+    source = write_csv(tmp_path / "in.csv", [{**GOOD, "note": cell}], header=[*HEADER, "note"])
+    assert run(source, "-o", out, "--workers", "1")[0] == 0
+    assert read_out(out)[0]["note"] == "'" + cell
+
+
+def test_14_a_quote_left_open_stops_the_file_naming_its_line(tmp_path: Path) -> None:
+    """Python's csv reader takes every line after an unclosed quote into one cell: two input lines would give
+    one output row. The file stops instead, with the line to fix, and no output."""
+    good = write_csv(tmp_path / "good.csv", [{**GOOD, "id": f"T-{i}"} for i in range(4)])
+    lines = good.read_text().splitlines(keepends=True)
+    lines[2] = lines[2].replace("Deutsche Rechenzentren GmbH", '"Deutsche Rechenzentren GmbH')
+    broken = tmp_path / "broken.csv"
+    broken.write_text("".join(lines))
+    out = tmp_path / "out.csv"
+    code, output = run(broken, "-o", out, "--workers", "1")
+    assert code == 2 and f"{broken}:3: a quoted cell is not closed: the row runs on to line 5" in output
+    assert not out.exists() and not out.with_name("out.csv.partial").exists()
+
+
+def test_14_a_quoted_line_break_stays_one_row(tmp_path: Path) -> None:
+    rows = [{**GOOD, "id": "T-1", "note": "first line\nsecond line"}, {**GOOD, "id": "T-2", "note": "x"}]
+    out = tmp_path / "out.csv"
+    assert run(write_csv(tmp_path / "in.csv", rows, header=[*HEADER, "note"]), "-o", out, "--workers", "1")[0] == 0
+    result = read_out(out)
+    assert [r["id"] for r in result] == ["T-1", "T-2"] and result[0]["note"] == "first line\nsecond line"
+
+
 def test_the_output_is_the_same_bytes_for_any_number_of_workers(tmp_path: Path) -> None:
     outputs = []
     for workers in (1, 2, 3):
