@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.batch.csvfiles import BatchInputError
 from engine.batch.judge import Judge, RowResult
+from engine.errors import PackError
 from engine.pack import Pack, compile_pack
+from engine.pack.loader import pack_contents
 
 if TYPE_CHECKING:
     from engine.batch.runner import BatchOptions
@@ -72,12 +74,7 @@ def _judge_remote(bundle: tuple[str, dict[str, bytes]], header: list[str], rows:
 
 def pack_bundle(pack: Pack) -> tuple[str, dict[str, bytes]]:
     """The pack's files, to ship to machines that do not have its directory."""
-    files = {
-        path.relative_to(pack.root).as_posix(): path.read_bytes()
-        for path in sorted(pack.root.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith(".")
-    }
-    return pack.digest, files
+    return pack.digest, pack_contents(pack.root)
 
 
 class Engine:
@@ -97,7 +94,11 @@ class Engine:
                 self.client = Client(options.scheduler, timeout="10s")
             except OSError as exc:
                 raise BatchInputError(f"cannot reach the Dask scheduler at {options.scheduler}: {exc}") from None
-            bundle = self.client.scatter(pack_bundle(pack), broadcast=True)
+            try:
+                shipped = pack_bundle(pack)
+            except PackError as exc:
+                raise BatchInputError(f"the pack cannot be shipped to the cluster: {exc}") from None
+            bundle = self.client.scatter(shipped, broadcast=True)
             client = self.client
             return lambda rows: client.submit(_judge_remote, bundle, header, rows, pure=False)
         if options.workers <= 1:

@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from engine.cli.common import fail, open_pack, pack_option, printable
+from engine.cli.common import fail, open_pack, pack_option, printable, render_diagnostics
 from engine.cli.store import database_option, log_group, open_log
 from engine.contract import transaction_from_row
-from engine.errors import ClearanceError
+from engine.errors import ClearanceError, PackError
 from engine.evaluation import FactProvider
 from engine.pack import Pack
 from engine.store import StoreError
@@ -36,6 +36,8 @@ def publish(pack_dir: Path, note: str, label: str | None, by: str | None, databa
     """Publish PACK as an immutable version, after its own tests pass."""
     try:
         record, created = open_log(database).publish(pack_dir, note, by, label)
+    except PackError as exc:
+        fail(render_diagnostics(exc))
     except ClearanceError as exc:
         fail(str(exc))
     what = "published" if created else "already published"
@@ -80,7 +82,10 @@ def files_of(ref: str, database: str | None) -> dict[str, str]:
     """A version's files: a directory, or a published version."""
     path = Path(ref)
     if path.is_dir():
-        return pack_files(path)
+        try:
+            return pack_files(path)
+        except PackError as exc:
+            fail(render_diagnostics(exc))
     try:
         files: dict[str, str] = open_log(database).version(ref)["files"]
     except StoreError as exc:

@@ -9,6 +9,7 @@ import difflib
 import hashlib
 import io
 import json
+import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from engine.contract.yamlfile import (
     not_utf8_diagnostic,
     yaml_diagnostic,
 )
-from engine.errors import Diagnostic, ScreeningListError
+from engine.errors import Diagnostic, PackError, ScreeningListError
 from engine.pack.spec import Manifest
 from engine.screening import ScreeningIndex
 
@@ -223,6 +224,37 @@ def glob_files(root: Path, patterns: list[str], diagnostics: list[Diagnostic] | 
                 continue
             found.add(path)
     return sorted(found)
+
+
+SKIPPED = ("__pycache__", ".git", ".pytest_cache")
+
+
+def pack_contents(root: Path) -> dict[str, bytes]:
+    """Every file of a pack by its path, as a version stores it whole: hidden files and caches left out.
+    PackError (`outside-pack`) for a symbolic link anywhere in it: a link's target is not the pack's, and a
+    version must never carry (and serve) a file from outside."""
+    files: dict[str, bytes] = {}
+    links: list[Diagnostic] = []
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED and not d.startswith("."))
+        for name in [*dirs, *sorted(names)]:
+            path = here / name
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                links.append(
+                    Diagnostic(
+                        file=relative,
+                        code="outside-pack",
+                        message=f"`{relative}` is a symbolic link: a published pack holds its own files only",
+                        hint="replace the link with the file itself",
+                    )
+                )
+            elif name in names and not name.startswith(".") and path.is_file():
+                files[relative] = path.read_bytes()
+    if links:
+        raise PackError(links, str(root))
+    return dict(sorted(files.items()))
 
 
 def pack_digest(root: Path, manifest: Manifest) -> str:

@@ -8,7 +8,7 @@ import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -16,32 +16,41 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.errors import PackError
 from engine.pack import Pack, compile_pack
+from engine.pack.loader import pack_contents
 from engine.store.errors import Conflict, NotFound, StoreError
 from engine.store.schema import rulesets
 from engine.tester import run_pack_tests
 
-SKIPPED = ("__pycache__", ".git", ".pytest_cache")
-
 
 def pack_files(root: Path) -> dict[str, str]:
-    """Every file of a pack by its path: text as it is, anything else as `base64:` text."""
+    """Every file of a pack by its path: text as it is, anything else as `base64:` text (PackError for a
+    symbolic link: see `pack_contents`)."""
     files = {}
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or any(part in SKIPPED or part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        data = path.read_bytes()
+    for name, data in pack_contents(root).items():
         try:
-            files[path.relative_to(root).as_posix()] = data.decode("utf-8")
+            files[name] = data.decode("utf-8")
         except UnicodeDecodeError:
-            files[path.relative_to(root).as_posix()] = "base64:" + base64.b64encode(data).decode()
+            files[name] = "base64:" + base64.b64encode(data).decode()
     return files
 
 
 def write_files(root: Path, files: dict[str, str]) -> None:
+    """Write a version's files under `root`. StoreError, before anything is written, for a name that is not a
+    plain relative path inside it, or that is both a file and a folder (`rules` and `rules/x.yaml`)."""
+    base = root.resolve()
+    names = set(files)
+    for name in files:
+        parts = PurePosixPath(name).parts
+        if not name or "\0" in name or "\\" in name or PurePosixPath(name).is_absolute() or ".." in parts:
+            raise StoreError(f"file `{name[:80]}` is not a relative path inside the pack")
+        if base not in (base / name).resolve().parents:
+            raise StoreError(f"file `{name[:80]}` would be written outside the pack")
+        folders = {"/".join(parts[:i]) for i in range(1, len(parts))}
+        clash = folders & names
+        if clash:
+            raise StoreError(f"`{min(clash)[:80]}` is given both as a file and as the folder of `{name[:80]}`")
     for name, text in files.items():
-        target = (root / name).resolve()
-        if root.resolve() not in target.parents:
-            raise StoreError(f"file `{name}` would be written outside the pack")
+        target = base / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if text.startswith("base64:"):
             target.write_bytes(base64.b64decode(text[7:]))
@@ -88,6 +97,7 @@ class VersionStore:
             problem = f"{len(failed)} of its {count} tests fail ({names})" if failed else "it has no tests"
             raise StoreError(f"{pack.name} is not published: {problem}")
         label = label or pack.version
+        files = pack_files(pack.root)  # PackError for a symbolic link: nothing from outside is ever stored
         with self.engine.begin() as connection:
             same = connection.execute(select(rulesets).where(rulesets.c.digest == pack.digest)).first()
             if same is not None:
@@ -104,7 +114,7 @@ class VersionStore:
                 connection.execute(
                     rulesets.insert().values(
                         digest=pack.digest, pack=pack.name, label=label, note=note.strip(), published_by=by,
-                        published_at=self.clock(), files=pack_files(pack.root),
+                        published_at=self.clock(), files=files,
                     )
                 )  # fmt: skip
             except IntegrityError:

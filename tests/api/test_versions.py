@@ -319,3 +319,41 @@ def test_15_a_stray_clearance_db_in_the_working_directory_never_changes_the_rule
     assert json.loads(result.stdout)["fee_usd"] == "750000.00" and result.stderr == ""
     named = CliRunner().invoke(main, ["check", str(path), "--json", "--database", "clearance.db"])
     assert json.loads(named.stdout)["fee_usd"] == "900000.00"  # named, it is read
+
+
+def test_13_publishing_refuses_a_symbolic_link_and_stores_nothing_from_outside(
+    store: DecisionLog, versions: tuple[Path, Path], tmp_path: Path
+) -> None:
+    first, _ = versions
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the exporter's private notes")
+    (first / "data" / "notes.txt").symlink_to(secret)
+    result = CliRunner().invoke(main, ["rules", "publish", str(first), "--note", "n", "--database", store.url])
+    assert result.exit_code == 2 and "data/notes.txt: error[outside-pack]" in result.output, result.output
+    assert store.versions() == []
+    (first / "data" / "notes.txt").unlink()
+    (first / "data" / "linked").symlink_to(tmp_path, target_is_directory=True)  # a linked folder too
+    with pytest.raises(engine.PackError, match="data/linked"):
+        store.publish(first, "n")
+
+
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({"rules": "x", "rules/10.yaml": "rules: []"}, "`rules` is given both as a file and as the folder"),
+        ({"pack.yaml/x": "y"}, "`pack.yaml` is given both as a file"),
+        ({"../up.yaml": "y"}, "not a relative path inside the pack"),
+        ({"/abs.yaml": "y"}, "not a relative path inside the pack"),
+        ({"data/\x00.csv": "y"}, "not a relative path inside the pack"),
+    ],
+)
+def test_12_publishing_a_file_that_collides_with_a_folder_is_a_4xx(
+    client: Any, keys: dict[str, dict[str, str]], files: dict[str, str], message: str
+) -> None:
+    from engine.store.versions import pack_files
+
+    body = {"files": {**pack_files(engine.default_pack_path()), **files}, "note": "n"}
+    for route, payload in (("/v1/rulesets", body), ("/v1/simulations", {"candidate": body["files"]})):
+        response = client.post(route, json=payload, headers=keys["rules-admin"])
+        assert response.status_code == 422, response.text
+        assert message in response.json()["error"]["message"]
