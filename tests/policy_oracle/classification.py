@@ -79,8 +79,8 @@ def item_profile(
     tpp: Fraction, die_area: Fraction | None, bandwidth: Fraction | None, datacenter: bool, h20_in_force: bool
 ) -> Profile:
     """Classify the item over every completion of its unknown die area and bandwidth."""
-    densities = [tpp / die_area] if die_area is not None else _samples(PD_EDGES)
-    bandwidths = [bandwidth] if bandwidth is not None else _samples(BANDWIDTH_EDGES)
+    densities = [tpp / die_area] if die_area is not None else samples(PD_EDGES)
+    bandwidths = [bandwidth] if bandwidth is not None else samples(BANDWIDTH_EDGES)
     seen = [classify(tpp, pd, bw, datacenter, h20_in_force) for pd, bw in itertools.product(densities, bandwidths)]
     return Profile(*(settled({getattr(p, field.name) for p in seen}) for field in fields(Profile)))
 
@@ -105,8 +105,8 @@ def classify(tpp: Fraction, pd: Fraction, bandwidth: Fraction, datacenter: bool,
     )
 
 
-def _samples(edges: Iterable[Fraction | int]) -> list[Fraction]:
+def samples(edges: Iterable[Fraction | int]) -> list[Fraction]:
     """One value in every region the edges cut the non-negative line into, the edges included."""
     points = sorted({Fraction(edge) for edge in edges})
-    samples = [Fraction(0), points[0] / 2, *points, points[-1] + 1]
-    return samples + [(a + b) / 2 for a, b in itertools.pairwise(points)]
+    found = [Fraction(0), points[0] / 2, *points, points[-1] + 1]
+    return found + [(a + b) / 2 for a, b in itertools.pairwise(points)]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tests.policy_oracle.classification import Profile, item_profile, resolve_item
+from tests.policy_oracle.classification import BANDWIDTH_EDGES, Profile, item_profile, resolve_item, samples
 from tests.policy_oracle.reference import PolicyData, policy_data, to_date, to_decimal, to_list
 from tests.policy_oracle.register import (
     ON_FILE,
@@ -53,6 +53,8 @@ ROUTE_ATTESTATIONS = (
 CLOUD_ATTESTATION = "iaas_remote_users_disclosed"
 ATTESTATIONS = (*ROUTE_ATTESTATIONS, CLOUD_ATTESTATION)  # section 5: the whole vocabulary
 MAX_NAME = 500  # section 8
+
+BANDWIDTHS = samples(BANDWIDTH_EDGES)  # one memory bandwidth in every region the thresholds cut (section 3)
 
 FEE_232 = Decimal("0.25")
 FEE_H20 = Decimal("0.15")
@@ -149,24 +151,38 @@ def judge(
     if invalid_input(tx):
         return Judgement(INVALID, ZERO)
     facts = Facts.of(tx)
-    rulings = list(standing_rules(facts, data, listings))
-    fees: list[tuple[Truth, Decimal]] = []
+    standing = list(standing_rules(facts, data, listings))
     item = resolve_item(tx, data)
     if facts.date < COVERAGE_FROM:  # section 1: only the rules in force at every date decide; else review
-        rulings.append(Ruling("1", "before-coverage", REVIEW, True))
-    elif item is None:  # section 3
-        rulings.append(Ruling("3", "cannot-classify", REVIEW, True))
-    else:
-        profile = item_profile(item.tpp, item.die_area, item.bandwidth, item.datacenter, facts.date >= H20_CLASS_FROM)
-        line = Line(facts.customer, item.model, facts.destination, facts.date, facts.quantity, facts.value_usd)
-        check = check_license(line, facts.license_number, data)
-        strong_match = any(listings[p["name"]].strong for p in facts.parties if p["name"] in listings)
-        rulings += three_a090_rules(facts, profile, check, data)
-        rulings += china_route_rules(facts, profile, check, item.us_commercial, strong_match)
-        rulings += h20_class_rules(facts, profile, check, data)
-        rulings += other_item_rules(facts, profile)
-        fees = fee_rules(facts, profile)
-    return combine([r for r in rulings if r.truth is not False], fees, facts.value_usd)
+        return combine([*standing, Ruling("1", "before-coverage", REVIEW, True)], [], facts.value_usd)
+    if item is None:  # section 3
+        return combine([*standing, Ruling("3", "cannot-classify", REVIEW, True)], [], facts.value_usd)
+    h20_in_force = facts.date >= H20_CLASS_FROM
+    line = Line(facts.customer, item.model, facts.destination, facts.date, facts.quantity, facts.value_usd)
+    check = check_license(line, facts.license_number, data)
+    strong_match = any(listings[p["name"]].strong for p in facts.parties if p["name"] in listings)
+
+    def under(profile: Profile) -> Judgement:
+        rulings = [
+            *standing,
+            *three_a090_rules(facts, profile, check, data),
+            *china_route_rules(facts, profile, check, item.us_commercial, strong_match),
+            *h20_class_rules(facts, profile, check, data),
+            *other_item_rules(facts, profile),
+        ]
+        return combine([r for r in rulings if r.truth is not False], fee_rules(facts, profile), facts.value_usd)
+
+    profile = item_profile(item.tpp, item.die_area, item.bandwidth, item.datacenter, h20_in_force)
+    if item.bandwidth is None and profile.h20_class is None:
+        # Section 3: a missing figure is needed only where it can change the decision. Where every memory
+        # bandwidth the item could have gives the same decision and fee, the bandwidth is not asked for.
+        completions = [
+            under(item_profile(item.tpp, item.die_area, bandwidth, item.datacenter, h20_in_force))
+            for bandwidth in BANDWIDTHS
+        ]
+        if len({(j.decision, j.fee_usd) for j in completions}) == 1:
+            return completions[0]
+    return under(profile)
 
 
 def combine(rulings: list[Ruling], fees: list[tuple[Truth, Decimal]], value_usd: Decimal) -> Judgement:
