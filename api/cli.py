@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from engine.cli import main
-from engine.cli.common import open_pack, pack_option
+from engine.cli.common import fail, open_pack, pack_option
 from engine.cli.store import database_target
-from engine.store import DecisionLog
+from engine.store import DecisionLog, StoreError
 
 
 @main.command()
@@ -27,15 +27,20 @@ def serve(host: str, port: int, database: str | None, workers: int, pack_dir: Pa
 
     database = database_target(database)
     pack = open_pack(pack_dir)  # checked before any server starts
-    store = DecisionLog(database)
-    store.migrate()
+    try:
+        store = DecisionLog(database)
+        store.migrate()
+        store.check_key()
+    except StoreError as exc:
+        fail(str(exc))
     if not store.has_keys():
         click.echo("no API keys yet: create one with `clearance keys create --role submitter`", err=True)
     store.close()
     os.environ["CLEARANCE_DATABASE"] = database
     os.environ["CLEARANCE_PACK"] = str(pack.root)
     click.echo(
-        f"clearance {pack.name} {pack.version} on http://{host}:{port} (decision log: {database})\n"
+        f"clearance {pack.name} {pack.version} on http://{host}:{port} (decision log: {database}, "
+        f"{'keyed' if store.chain.keyed else 'unkeyed'} chain)\n"
         f"first request:\n  curl -s -H 'Authorization: Bearer KEY' -H 'Content-Type: application/json' "
         f"-d @examples/transactions/h200-china-allowed.json http://{host}:{port}/v1/decisions\n"
         f"API documentation: http://{host}:{port}/docs",

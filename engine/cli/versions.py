@@ -170,16 +170,79 @@ def _csv_items(pack: Pack, path: Path) -> Iterator[tuple[Any, FactProvider | Non
                 continue  # a row that is not a valid transaction cannot flip
 
 
+key_file_option = click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="The log's key, for a keyed log (default: $CLEARANCE_LOG_KEY_FILE or $CLEARANCE_LOG_KEY).",
+)
+
+
+def _keyed_log(database: str | None, key_file: str | None) -> Any:
+    from engine.store.chain import log_key
+
+    store = open_log(database)
+    if key_file:
+        try:
+            store.chain = type(store.chain)(log_key(key_file))
+        except StoreError as exc:
+            fail(str(exc))
+    return store
+
+
+def _anchor(text: str) -> tuple[int, str]:
+    seq, _, digest = text.strip().partition(":")
+    if not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise click.BadParameter("an anchor is `SEQ:HASH`, as `clearance log anchor` prints it", param_hint="--anchor")
+    return int(seq), digest
+
+
 @log_group.command("verify")
+@click.option("--anchor", "anchor_text", metavar="HEAD", default=None, help="An anchor taken earlier (`log anchor`).")
+@key_file_option
 @database_option
-def log_verify(database: str | None) -> None:
-    """Check the log's hash chain: name every entry altered, removed or moved since it was written."""
-    checked, problems = open_log(database).verify()
-    for problem in problems:
+def log_verify(anchor_text: str | None, key_file: str | None, database: str | None) -> None:
+    """Check the log's hash chain: name every entry altered, removed or moved since it was written, every
+    column, review or usage total that disagrees with the chain, a head moved back, and (with --anchor) a log
+    cut back or rebuilt since the anchor was taken. Exit 1 when anything is wrong."""
+    anchor = _anchor(anchor_text) if anchor_text else None
+    report = _keyed_log(database, key_file).verify(anchor)
+    for problem in report.problems:
         click.echo(printable(problem))
+    for note in report.notes:
+        click.echo(printable(f"note: {note}"))
+    checked = report.checked
+    mode = "keyed" if report.head and report.head.keyed_from is not None else "unkeyed"
     click.echo(
-        f"{checked:,} {'entry' if checked == 1 else 'entries'} checked: "
-        + ("the chain is intact" if not problems else f"{len(problems)} problem{'s' if len(problems) > 1 else ''}")
+        f"{checked:,} {'entry' if checked == 1 else 'entries'} checked ({mode}"
+        + (f", against the anchor at entry {anchor[0]}" if anchor else "")
+        + "): "
+        + (
+            "the chain is intact"
+            if not report.problems
+            else f"{len(report.problems)} problem{'s' if len(report.problems) > 1 else ''}"
+        )
     )
-    if problems:
+    if report.problems:
         raise SystemExit(1)
+
+
+@log_group.command("anchor")
+@database_option
+def log_anchor(database: str | None) -> None:
+    """Print the head of the chain (`SEQ:HASH`): keep it outside the database (a ticket, a notebook, another
+    system), and `log verify --anchor SEQ:HASH` later shows whether the log was cut back or rewritten since."""
+    try:
+        found = open_log(database).anchor()
+    except StoreError as exc:
+        fail(str(exc))
+    click.echo(f"{found.seq}:{found.hash}")
+
+
+@log_group.command("new-key")
+def log_new_key() -> None:
+    """Print a new random key for a keyed log (keep it in a file outside the database, readable by the server
+    only, and name it with $CLEARANCE_LOG_KEY_FILE)."""
+    import secrets
+
+    click.echo(secrets.token_urlsafe(48))

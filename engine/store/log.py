@@ -39,12 +39,13 @@ from engine.store.errors import Conflict, NotFound, StoreError
 from engine.store.facts import LogFacts, RecordedFacts
 from engine.store.keys import KeyStore
 from engine.store.reviews import ReviewStore, _review
-from engine.store.schema import api_keys, decisions, fact_totals, reviews
+from engine.store.schema import api_keys, chain_head, decisions, fact_totals, reviews
 from engine.store.versions import VersionStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RETRIES = 8
 GROUP = 256  # submissions committed together at most
+FROM_ENVIRONMENT: Any = object()  # no key given: the environment's, if any
 
 
 def content_digest(tx: Transaction) -> str:
@@ -57,7 +58,6 @@ def content_digest(tx: Transaction) -> str:
 _FIND = select(decisions.c.transaction_id, decisions.c.content_digest, decisions.c.decision).where(
     decisions.c.transaction_id.in_(bindparam("ids", expanding=True))
 )
-_SEQ = select(decisions.c.seq).where(decisions.c.decision_id == bindparam("decision_id"))
 _INSERT_DECISION = decisions.insert()
 _OPEN_REVIEW = reviews.insert()
 
@@ -93,13 +93,13 @@ class _Pending:
 
 
 class _Written:
-    """What a batch writes: the chain so far, the rows of its new decisions and reviews, and the transactions
-    the log holds (those stored before, and those of this batch)."""
+    """What a batch writes: the chain so far (its last entry's number and hash), the rows of its new decisions
+    and reviews, and the transactions the log holds (those stored before, and those of this batch)."""
 
-    __slots__ = ("previous", "reviews", "rows", "stored")
+    __slots__ = ("previous", "reviews", "rows", "seq", "stored")
 
-    def __init__(self, previous: str, stored: dict[str, tuple[str, dict[str, Any]]]):
-        self.previous = previous
+    def __init__(self, start: chain.Head, stored: dict[str, tuple[str, dict[str, Any]]]):
+        self.seq, self.previous = start.seq, start.hash
         self.stored = stored
         self.rows: list[dict[str, Any]] = []
         self.reviews: list[dict[str, Any]] = []
@@ -108,8 +108,10 @@ class _Written:
 class DecisionLog(KeyStore, ReviewStore, VersionStore):
     """The log over one database; `migrate()` brings its tables to the current version."""
 
-    def __init__(self, url: str, clock: Callable[[], dt.datetime] = utcnow):
+    def __init__(self, url: str, clock: Callable[[], dt.datetime] = utcnow, key: Any = FROM_ENVIRONMENT):
+        """`key`: the log's key for a keyed chain (default: from the environment, see `chain.log_key`)."""
         self.url = database_url(url)
+        self.chain = chain.Chain(chain.log_key() if key is FROM_ENVIRONMENT else key)
         self.engine = make_engine(url)
         self.reader = reader(self.engine)
         self.postgres = self.engine.dialect.name == "postgresql"
@@ -161,9 +163,29 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
             for row in connection.execution_options(yield_per=2000).execute(query):
                 yield parse_transaction(row.transaction), RecordedFacts(row.facts)
 
-    def verify(self) -> tuple[int, list[str]]:
-        """How many entries the chain has, and every entry altered, removed or moved since it was written."""
-        return chain.verify(self.reader)
+    def verify(self, anchor: tuple[int, str] | None = None) -> chain.Report:
+        """The chain checked: every entry, column, review, usage total and the head (see `chain.verify`)."""
+        return chain.verify(self.reader, self.chain, anchor)
+
+    def anchor(self) -> chain.Head:
+        """The head of the chain as it is now: kept elsewhere, it shows later whether the log was cut back or
+        rebuilt (`verify(anchor=...)`)."""
+        with self.reader.connect() as connection:
+            found = connection.execute(select(chain_head.c.seq, chain_head.c.hash, chain_head.c.keyed_from)).first()
+        if found is None:
+            raise StoreError("the decision log's chain head is missing: run `log verify`")
+        return chain.Head(int(found.seq), str(found.hash), found.keyed_from)
+
+    def check_key(self) -> None:
+        """StoreError when this process cannot write the log: it is keyed with another key, or with one this
+        process does not have."""
+        with self.reader.connect() as connection:
+            chain.head(connection, self.chain, locking=False)
+
+    def record_event(self, kind: str, subject: str, body: dict[str, Any], by: str | None) -> dict[str, Any]:
+        """Chain an event (what happened, to what, by whom) after the last entry of the log."""
+        with self.engine.begin() as connection:
+            return chain.append_event(connection, self.chain, self.postgres, self.clock(), kind, subject, body, by)
 
     def ready(self) -> bool:
         try:
@@ -231,16 +253,15 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
                 outcomes: list[Any] = []
                 with self.engine.begin() as connection:
                     facts = LogFacts(connection, locking=self.postgres)
-                    _, previous = chain.head(connection, locking=self.postgres)  # locked for this batch in PostgreSQL
-                    written = _Written(previous, self._stored(connection, batch))
+                    start = chain.head(connection, self.chain, locking=self.postgres)  # locked in PostgreSQL
+                    written = _Written(start, self._stored(connection, batch))
                     for item in batch:
                         outcomes.append(self._judge(connection, facts, item, written))
                     if written.rows:  # every new decision of the batch in one statement, then its reviews
                         connection.execute(_INSERT_DECISION, written.rows)
                         if written.reviews:
                             connection.execute(_OPEN_REVIEW, written.reviews)
-                        last = connection.execute(_SEQ, {"decision_id": written.rows[-1]["decision_id"]}).scalar_one()
-                        chain.move_head(connection, last, written.previous)
+                        chain.move_head(connection, self.chain, start, written.seq, written.previous)
                 for item, outcome in zip(batch, outcomes, strict=True):
                     item.done(outcome)
                 return
@@ -282,7 +303,7 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
             record = decision.as_dict()
         except Exception as exc:  # this submission fails; the others of the batch go on
             return StoreError(f"transaction `{tx.id}` could not be judged: {type(exc).__name__}: {exc}")
-        self._store(tx, item.digest, decision, record, item.submitted_by, facts.recorded(), written)
+        self._store(tx, item.digest, decision, record, item.submitted_by, facts.recorded(), written, self.chain)
         if decision.decision == "allow":
             for accrual in decision.accruals:
                 facts.add(accrual["fact"], accrual["key"], accrual["amounts"])
@@ -291,26 +312,30 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
     @staticmethod
     def _store(
         tx: Transaction, digest: str, decision: Decision, record: dict[str, Any], submitted_by: str | None,
-        facts: list[list[Any]] | None, written: _Written,
+        facts: list[list[Any]] | None, written: _Written, links: chain.Chain,
     ) -> None:  # fmt: skip
         """The rows of a new decision (and its review), chained to the one before; inserted with the batch."""
         assert decision.decision_id is not None and decision.evaluated_at is not None
         at = dt.datetime.fromisoformat(decision.evaluated_at.replace("Z", "+00:00"))
+        written.seq += 1
         entry = chain.as_stored(
             {
+                "seq": written.seq,
                 "decision_id": decision.decision_id,
                 "transaction_id": tx.id,
                 "content_digest": digest,
                 "decision": record,
                 "transaction": tx.model_dump(mode="json", exclude_unset=True),
                 "facts": facts,
+                "submitted_by": submitted_by,
             }
         )
-        written.previous = chain.entry_hash(written.previous, entry)
+        written.previous = links.link(written.previous, chain.decision_body(entry, chain.FORMAT))
         written.rows.append(
             {
                 **entry,
                 "chain": written.previous,
+                "chain_format": chain.FORMAT,
                 "outcome": decision.decision,
                 "fee_usd": decision.fee_usd,
                 "customer_name": tx.customer.name,
@@ -320,7 +345,6 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
                 "ruleset_version": decision.ruleset["version"],
                 "ruleset_digest": decision.ruleset["digest"],
                 "evaluated_at": at,
-                "submitted_by": submitted_by,
             }
         )
         written.stored[tx.id] = (digest, entry["decision"])  # the same transaction again in this batch

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 
+from engine.store import chain
 from engine.store.errors import Conflict, NotFound, StoreError
 from engine.store.schema import decisions, reviews
 
@@ -18,6 +19,8 @@ class ReviewStore:
     engine: Engine
     reader: Engine  # the same database, for reading (see `database.reader`)
     clock: Callable[[], dt.datetime]
+    chain: chain.Chain
+    postgres: bool
 
     get: Callable[[str], dict[str, Any]]  # a decision with its review (DecisionLog.get)
 
@@ -69,12 +72,18 @@ class ReviewStore:
                 raise NotFound(f"no review for decision `{decision_id}`")
             if row.status != "open":
                 raise Conflict(f"the review of `{decision_id}` is already resolved")
+            now = self.clock()
             connection.execute(
                 update(reviews)
                 .where(reviews.c.decision_id == decision_id)
                 .values(status="resolved", resolution=resolution, note=note.strip(), reviewer=reviewer,
-                        resolved_at=self.clock())
+                        resolved_at=now)
             )  # fmt: skip
+            body = {"resolution": resolution, "note": note.strip(), "reviewer": reviewer,
+                    "resolved_at": chain.iso(now)}  # fmt: skip
+            chain.append_event(
+                connection, self.chain, self.postgres, now, "review-resolved", decision_id, body, reviewer
+            )
         return self.get(decision_id)
 
 

@@ -45,7 +45,8 @@ decisions = Table(
     Column("transaction", JSON, nullable=False),
     Column("decision", JSON, nullable=False),
     Column("facts", JSON),  # the external facts the decision read, as they were: replay uses them
-    Column("chain", String(64)),  # sha256 of the previous entry's chain and this entry (tamper evidence)
+    Column("chain", String(64)),  # hash of the previous entry's chain and this entry (tamper evidence: chain.py)
+    Column("chain_format", Integer),  # how the entry is hashed: NULL for the first format, 2 now
     Index("ix_decisions_outcome_seq", "outcome", "seq"),
     Index("ix_decisions_customer", "customer_name"),
     Index("ix_decisions_evaluated_at", "evaluated_at"),
@@ -102,4 +103,30 @@ chain_head = Table(
     Column("id", Integer, primary_key=True),  # one row: the last entry of the chain
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("mac", String(64)),  # keyed logs: the head itself, under the log's key
+    Column("keyed_from", BigInteger),  # keyed logs: the first entry hashed with the key
+    Column("key_check", String(64)),  # keyed logs: tells the log's key from another (not the key)
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # its place in the chain, with decisions'
+    Column("kind", String(40), nullable=False),  # review-resolved, version-published, pinned-evaluation, ...
+    Column("subject", String(200), nullable=False),  # what it is about: a decision id, a version's digest
+    Column("body", JSON, nullable=False),
+    Column("recorded_by", String(200)),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("chain", String(64), nullable=False),
+    Index("ix_events_kind_subject", "kind", "subject"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),  # the cookie's token is never stored
+    Column("key_id", String(24), ForeignKey("api_keys.key_id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
 )

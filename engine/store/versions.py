@@ -7,8 +7,12 @@ import base64
 import contextlib
 import datetime as dt
 import os
+import re
+import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -17,9 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from engine.errors import PackError
 from engine.pack import Pack, compile_pack
 from engine.pack.loader import pack_contents
+from engine.store import chain
 from engine.store.errors import Conflict, NotFound, StoreError
 from engine.store.schema import rulesets
 from engine.tester import run_pack_tests
+
+DIGEST_PREFIX = re.compile(r"sha256:[0-9a-f]{8,64}")
 
 
 def pack_files(root: Path) -> dict[str, str]:
@@ -80,6 +87,8 @@ class VersionStore:
     engine: Engine
     reader: Engine  # the same database, for reading (see `database.reader`)
     clock: Callable[[], dt.datetime]
+    chain: chain.Chain
+    postgres: bool
 
     def publish(
         self, root: Path, note: str, by: str | None = None, label: str | None = None
@@ -110,15 +119,15 @@ class VersionStore:
                     f"label `{label}` of {pack.name} is already published with other content ({taken.digest}); "
                     "give the new version its own label (--label)"
                 )
+            now = self.clock()
+            row = {"digest": pack.digest, "pack": pack.name, "label": label, "note": note.strip(), "published_by": by,
+                   "published_at": now, "files": files}  # fmt: skip
             try:
-                connection.execute(
-                    rulesets.insert().values(
-                        digest=pack.digest, pack=pack.name, label=label, note=note.strip(), published_by=by,
-                        published_at=self.clock(), files=files,
-                    )
-                )  # fmt: skip
+                connection.execute(rulesets.insert().values(**row))
             except IntegrityError:
                 raise Conflict(f"{pack.name} {label} was published meanwhile") from None
+            record = chain.version_record(SimpleNamespace(**row))
+            chain.append_event(connection, self.chain, self.postgres, now, "version-published", pack.digest, record, by)
         return self.version(pack.digest, with_files=False), True
 
     def versions(self, pack: str | None = None) -> list[dict[str, Any]]:
@@ -133,7 +142,9 @@ class VersionStore:
         pack, _, label = ref.rpartition("@")
         query = select(rulesets)
         if ref.startswith("sha256:"):
-            query = query.where(rulesets.c.digest.like(ref + "%"))
+            if not DIGEST_PREFIX.fullmatch(ref):
+                raise NotFound(f"`{ref[:80]}` is not a digest: `sha256:` and 8 to 64 hexadecimal digits")
+            query = query.where(rulesets.c.digest.startswith(ref, autoescape=True))
         else:
             query = query.where(rulesets.c.label == label)
             if pack:
@@ -154,19 +165,45 @@ class VersionStore:
         return found[-1] if found else None
 
     def load_version(self, ref: str) -> Pack:
-        """The compiled pack of a published version (its files written once to a cache directory)."""
+        """The compiled pack of a published version. Its files are written once to a local cache directory;
+        a copy there that differs from the log's files (edited, or left from before) is replaced, and files in
+        the log that no longer give the version's digest are refused (the log was altered)."""
         record = self.version(ref)
         root = cache_root() / record["digest"].removeprefix("sha256:")
-        if not (root / "pack.yaml").is_file():
-            staging = root.with_name(root.name + f".{os.getpid()}")
-            write_files(staging, record["files"])
-            staging.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(OSError):  # another process wrote it first
-                staging.rename(root)
-        try:
-            pack = compile_pack(root)
-        except PackError as exc:
-            raise StoreError(f"version {ref} no longer loads: {exc}") from None
-        if pack.digest != record["digest"]:
-            raise StoreError(f"version {ref}: its files give {pack.digest}, not {record['digest']}")
-        return pack
+        if not _same_files(root, record["files"]):
+            staging = root.with_name(f"{root.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+            try:
+                write_files(staging, record["files"])
+                _compiled(staging, ref, record["digest"])  # never put a copy in place that is not the version
+                old = root.with_name(staging.name + ".old")
+                with contextlib.suppress(OSError):
+                    root.rename(old)
+                with contextlib.suppress(OSError):  # another process put the same files there first
+                    staging.rename(root)
+                shutil.rmtree(old, ignore_errors=True)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        return _compiled(root, ref, record["digest"])
+
+
+def _compiled(root: Path, ref: str, digest: str) -> Pack:
+    try:
+        pack = compile_pack(root)
+    except PackError as exc:
+        raise StoreError(f"version {ref} no longer loads: {exc}") from None
+    if pack.digest != digest:
+        raise StoreError(
+            f"version {ref}: its files in the log give {pack.digest}, not {digest}, the digest it was published "
+            "under: the log's copy was altered (run `clearance log verify`)"
+        )
+    return pack
+
+
+def _same_files(root: Path, files: dict[str, str]) -> bool:
+    """Whether the directory holds exactly these files (a link or anything else is a difference)."""
+    if not (root / "pack.yaml").is_file():
+        return False
+    try:
+        return pack_files(root) == files
+    except (PackError, OSError):
+        return False

@@ -3,13 +3,11 @@ keys of every role, an in-process client, and real `clearance serve` processes."
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,53 +20,7 @@ import engine
 from api.app import create_app
 from engine.store import DecisionLog
 
-POSTGRES = os.environ.get("CLEARANCE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def postgres_or_skip() -> str:
-    """A fresh PostgreSQL database for one test (dropped after); skipped on a machine without PostgreSQL, but a
-    failure in CI, where it must be there."""
-    import psycopg
-
-    try:
-        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required in CI and is not reachable at {POSTGRES}: {exc}")
-        pytest.skip(f"no PostgreSQL at {POSTGRES}: {exc}")
-    name = f"clearance_{uuid.uuid4().hex[:12]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    return POSTGRES.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_postgres(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "clearance.db")
-        return
-    url = postgres_or_skip()
-    try:
-        yield url
-    finally:
-        drop_postgres(url)
-
-
-@pytest.fixture
-def store(database: str) -> Iterator[DecisionLog]:
-    log = DecisionLog(database)
-    log.migrate()
-    yield log
-    log.close()
 
 
 @pytest.fixture

@@ -255,7 +255,8 @@ def test_one_group_commit_keeps_order_idempotency_conflicts_and_depletion(store:
         ("allow", True), ("allow", True), ("allow", False), "Conflict", ("deny", True), ("review", True)]  # fmt: skip
     assert answers[2][0] == answers[0][0]
     assert [r["transaction_id"] for r in store.reviews(status="open")] == ["G-4"]
-    assert store.verify() == (4, [])
+    report = store.verify()
+    assert (report.checked, report.problems) == (4, [])
     again = [store.get(i)["decision"] for i in ("G-1", "G-2", "G-3")]
     assert again == ["allow", "allow", "deny"]
 

@@ -53,7 +53,7 @@ def test_publishing_runs_the_tests_and_a_version_cannot_be_altered(
         store.publish(second, "30% fee", by="alice")
     shutil.rmtree(second / "tests")
     shutil.copytree(first / "tests", second / "tests")
-    with pytest.raises(StoreError, match="50 of its 382 tests fail"):  # the pack's own fee cases expect 25%
+    with pytest.raises(StoreError, match=r"50 of its \d+ tests fail"):  # the pack's own fee cases expect 25%
         store.publish(second, "30% fee", by="alice")
     # a version keeps its files: editing the directory after publishing changes nothing published
     (first / FEE_FILE).write_text((first / FEE_FILE).read_text().replace("rate: 0.25", "rate: 0.26"))
@@ -147,7 +147,7 @@ def test_log_verify_names_a_row_edited_or_removed_behind_its_back(store: Decisio
         store.submit(pack, engine.parse_transaction(data))
     runner = CliRunner()
     intact = runner.invoke(main, ["log", "verify", "--database", store.url])
-    assert intact.exit_code == 0 and "12 entries checked: the chain is intact" in intact.output
+    assert intact.exit_code == 0 and "12 entries checked (unkeyed): the chain is intact" in intact.output
     with store.engine.begin() as connection:
         connection.execute(text("update decisions set transaction_id = 'FORGED' where seq = 5"))
     edited = runner.invoke(main, ["log", "verify", "--database", store.url])
