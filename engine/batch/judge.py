@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from engine.batch.csvfiles import not_utf8
 from engine.contract import BY_NAME, money, transaction_from_row
 from engine.errors import FieldError, InvalidTransaction
-from engine.evaluation import InMemoryFacts, evaluate
+from engine.evaluation import CountedFacts, evaluate
 from engine.pack import Pack
 
 
@@ -31,15 +31,7 @@ class RowResult(NamedTuple):
     reads_facts: bool
 
 
-class FileFacts(InMemoryFacts):
-    """The external facts of one file: what its earlier allowed rows accrued (zero for a key none did, and
-    counted: the file is the whole record). Stable: a row's decision is read before the next row's accruals
-    are added."""
-
-    stable = True
-
-    def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
-        return self.facts.get(name, {}).get(key, {})
+FileFacts = CountedFacts  # what a batch's earlier allowed rows accrued, on top of the log's totals if it has them
 
 
 class _Watch:

@@ -3,7 +3,9 @@
 The file is read in chunks; the chunks are judged in this process, in local worker processes, or on a Dask
 cluster, and written in input order as they come back, so that memory stays flat however long the file.
 Rows whose decision read an external fact (license usage) are judged again here, in input order, against
-what the earlier allowed rows of the file accrued: the output is the same for any number of workers.
+the decision log's totals when the batch started (if it has a log) plus what the earlier allowed rows of the
+file accrued: the output is the same for any number of workers. Without a log, a row that relies on a license
+is held for review ("usage not counted against the log").
 
 The output is written to `OUT.partial` and renamed to `OUT` only when every row is in it; a checkpoint
 (`OUT.partial.json`) records the rows written, the facts accrued and the summary so far, so that `--resume`
@@ -28,6 +30,7 @@ from engine.batch.csvfiles import OUTPUT_COLUMNS, BatchInputError, CsvWriter, In
 from engine.batch.judge import FileFacts, Judge, RowResult
 from engine.batch.workers import Engine, Pending
 from engine.evaluation.facts import amount_from_text
+from engine.evaluation.kernel import NOT_COUNTED
 from engine.pack import Pack, compile_pack
 
 CHECKPOINT_SECONDS = 2.0
@@ -46,6 +49,9 @@ class BatchOptions:
     resume: bool = False
     chunk_rows: int = 1000
     checkpoint_seconds: float = CHECKPOINT_SECONDS
+    # the decision log's usage totals when the batch starts, `{(fact, key): amounts}`, to count rows against;
+    # None: no log, and a row that relies on an accruing fact (a license) is held for review, never allowed
+    usage: dict[tuple[str, str], dict[str, Any]] | None = None
 
 
 @dataclass
@@ -126,7 +132,8 @@ def run_batch(
     partial = options.output.with_name(options.output.name + ".partial")
     state_path = options.output.with_name(options.output.name + ".partial.json")
     fingerprint = _fingerprint(options, source, pack)
-    facts = FileFacts()
+    facts = FileFacts.from_totals(options.usage or {})
+    facts.whole = options.usage is not None
     summary = Summary()
     skip = 0
     if options.resume and state_path.is_file() and partial.is_file():
@@ -243,7 +250,7 @@ def _finish(
             for stage, ns in judge.timing.items():
                 summary.timing[stage] += ns
             judge.timing = dict.fromkeys(judge.timing, 0)
-        if result.outcome == "allow":
+        if result.outcome == "allow" or NOT_COUNTED in result.rules:  # a line held only for that counts as shipped
             for accrual in result.accruals:
                 facts.add(accrual["fact"], accrual["key"], accrual["amounts"])
         summary.add(result)
@@ -318,6 +325,7 @@ def _fingerprint(options: BatchOptions, source: InputFile, pack: Pack) -> dict[s
         "mtime_ns": stat.st_mtime_ns,
         "pack": pack.digest,
         "format": "jsonl" if options.jsonl else "csv",
+        "usage_counted_against_log": options.usage is not None,
         "header": source.header,
     }
 

@@ -11,7 +11,8 @@ from typing import Any
 import click
 
 from engine.batch import BatchInputError, BatchOptions, Interrupted, Summary, run_batch
-from engine.cli.common import EXIT_INVALID, fail, open_pack, pack_option
+from engine.cli.common import EXIT_INVALID, fail, open_pack, pack_option, printable
+from engine.cli.store import judging_pack
 
 EXIT_INTERRUPTED = 130
 
@@ -29,11 +30,18 @@ EXIT_INTERRUPTED = 130
 @click.option("--chunk-rows", type=click.IntRange(1, 1_000_000), default=1000, hidden=True)
 @click.option("--checkpoint-seconds", type=click.FloatRange(0), default=2.0, hidden=True)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@click.option(
+    "--database",
+    default=None,
+    help="A decision log: judge under the newest version published there and count license usage against it "
+    "($CLEARANCE_DATABASE; never ./clearance.db unless named). Without one, rows that rely on a license are "
+    "held for review.",
+)
 @pack_option
 def batch(
     input_path: Path, output: Path, jsonl: bool, workers: int | None, scheduler: str | None,
     summary_path: Path | None, resume: bool, chunk_rows: int, checkpoint_seconds: float, progress: bool | None,
-    pack_dir: Path | None,
+    database: str | None, pack_dir: Path | None,
 ) -> None:  # fmt: skip
     """Check every row of a CSV file of transactions.
 
@@ -43,7 +51,14 @@ def batch(
     to OUT.partial first); after an interruption, --resume continues from the last checkpoint."""
     if input_path.resolve() == output.resolve():
         fail("the output file must not be the input file")
-    pack = open_pack(pack_dir)
+    pack, store, header = judging_pack(open_pack(pack_dir), pack_dir is not None, database)
+    usage = store.usage() if store is not None else None
+    counting = (
+        "license usage counted against the decision log (its totals now)"
+        if store is not None
+        else "license usage not counted against a decision log: rows that rely on a license are held for review"
+    )
+    click.echo(printable(f"{header}; {counting}"), err=True)
     options = BatchOptions(
         input=input_path,
         output=output,
@@ -54,6 +69,7 @@ def batch(
         resume=resume,
         chunk_rows=chunk_rows,
         checkpoint_seconds=checkpoint_seconds,
+        usage=usage,
     )
     show = sys.stderr.isatty() if progress is None else progress
     try:

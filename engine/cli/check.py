@@ -7,7 +7,6 @@ is the most severe: 2 if any is invalid, else 1 if any is denied, else 3 if any 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import textwrap
 from decimal import Decimal
@@ -29,7 +28,7 @@ from engine.cli.common import (
     pack_option,
     printable,
 )
-from engine.cli.store import load_ruleset, open_log
+from engine.cli.store import judging_pack, load_ruleset, named_log
 from engine.contract import Decision, money_text
 from engine.contract.documents import load_document
 from engine.errors import ClearanceError, InvalidDocument, InvalidTransaction
@@ -75,28 +74,18 @@ def _indented(text: str) -> str:
     return textwrap.indent(text, "  ")
 
 
-def _newest_published(pack: Any, database: str | None) -> Any:
-    """The newest published version of the pack when a decision log is named (`--database` or
-    $CLEARANCE_DATABASE); else the pack itself. A `./clearance.db` that happens to be in the working directory
-    is never read: it must not change the rules silently."""
-    target = database or os.environ.get("CLEARANCE_DATABASE")
-    if not target:
-        return pack
-    store = open_log(target)
-    newest = store.newest(pack.name)
-    if newest is None or newest["digest"] == pack.digest:
-        return pack
-    click.echo(f"judged under {pack.name} {newest['label']}, the newest published version ({target})", err=True)
-    return store.load_version(newest["digest"])
-
-
 @click.command()
 @click.argument("files", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine output: the decisions as JSON.")
 @pack_option
 @engine_option
 @click.option("--ruleset", default=None, help="A published version (label, pack@label or digest) to judge under.")
-@click.option("--database", default=None, help="The log holding published versions (with --ruleset).")
+@click.option(
+    "--database",
+    default=None,
+    help="A decision log: judge under the newest version published there ($CLEARANCE_DATABASE; never ./clearance.db "
+    "unless named).",
+)
 def check(
     files: tuple[str, ...], as_json: bool, pack_dir: Path | None, engine_name: str, ruleset: str | None,
     database: str | None,
@@ -108,9 +97,9 @@ def check(
     if ruleset is not None:
         pack = load_ruleset(ruleset, database)
     else:
-        pack = open_pack(pack_dir)
-        if pack_dir is None:
-            pack = _newest_published(pack, database)
+        pack, _, header = judging_pack(open_pack(pack_dir), pack_dir is not None, database)
+        if named_log(database):
+            click.echo(printable(header), err=True)
     output = JsonOutput()
     status = EXIT_ALLOW
     tally: dict[str, int] = {}

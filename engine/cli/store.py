@@ -39,6 +39,30 @@ def open_log(database: str | None) -> DecisionLog:
     return store
 
 
+def named_log(database: str | None) -> str | None:
+    """The decision log a command was told of: `--database`, else $CLEARANCE_DATABASE; never a `./clearance.db`
+    that happens to be in the working directory (it must not change the rules or the counts silently)."""
+    return database or os.environ.get("CLEARANCE_DATABASE") or None
+
+
+def judging_pack(pack: Pack, explicit: bool, database: str | None) -> tuple[Pack, DecisionLog | None, str]:
+    """The pack a command judges under, the log it was told of, and a line saying which: with a log named,
+    the newest version published there (unless a pack directory was given explicitly); else the pack itself."""
+    target = named_log(database)
+    if target is None:
+        return pack, None, f"rules: {pack.name} {pack.version} from {pack.root} (no decision log named)"
+    store = open_log(target)
+    newest = None if explicit else store.newest(pack.name)
+    if newest is None or newest["digest"] == pack.digest:
+        label = f" ({newest['label']}, published)" if newest else ""
+        return pack, store, f"rules: {pack.name} {pack.version}{label} from {pack.root}; decision log {target}"
+    try:
+        version = store.load_version(newest["digest"])
+    except StoreError as exc:
+        fail(str(exc))
+    return version, store, f"rules: {pack.name} {newest['label']}, the newest published version in {target}"
+
+
 def load_ruleset(ref: str, database: str | None) -> Pack:
     """A published version (label, pack@label or digest) from the decision log; fail saying why it cannot be."""
     try:

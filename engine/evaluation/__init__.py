@@ -7,12 +7,13 @@ backends   the Backend protocol and the native backend
 """
 
 from engine.evaluation.backends import Backend, NativeBackend
-from engine.evaluation.facts import Env, FactProvider, InMemoryFacts, Trace, bind, transaction_facts
+from engine.evaluation.facts import CountedFacts, Env, FactProvider, InMemoryFacts, Trace, bind, transaction_facts
 from engine.evaluation.kernel import ZERO, Verdict, decide, evaluate, failed, verdict_of
 
 __all__ = [
     "ZERO",
     "Backend",
+    "CountedFacts",
     "Env",
     "FactProvider",
     "InMemoryFacts",

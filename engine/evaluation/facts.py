@@ -117,6 +117,30 @@ class InMemoryFacts:
             self.add(accrual["fact"], accrual["key"], accrual["amounts"])
 
 
+class CountedFacts(InMemoryFacts):
+    """Facts that are counted: a key nothing accrued to is zero (the rules see `counted`), as the decision log
+    holds them or a batch adds them up. `whole` says whether they are the whole record: a batch that starts from
+    no decision log counts only its own rows, and then an allow that relies on an accruing fact is held for
+    review (see `engine.evaluation.kernel`)."""
+
+    stable = True
+
+    def __init__(self, facts: Mapping[str, Mapping[Any, Mapping[str, Any]]] | None = None, whole: bool = True):
+        super().__init__(facts)
+        self.whole = whole
+
+    def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
+        return self.facts.get(name, {}).get(key, {})
+
+    @classmethod
+    def from_totals(cls, totals: Mapping[tuple[str, str], Mapping[str, Any]]) -> CountedFacts:
+        """The facts of a decision log's totals, `{(fact, key): amounts}` (see `DecisionLog.usage`)."""
+        nested: dict[str, dict[Any, Mapping[str, Any]]] = {}
+        for (name, key), amounts in totals.items():
+            nested.setdefault(name, {})[key] = amounts
+        return cls(nested)
+
+
 class Env(dict[str, Any]):
     """Named facts: transaction fields, then derived values computed on first use; `trace` records the
     conditions; `provider` gives the pack's external facts. One Env serves one evaluation, never shared."""

@@ -127,10 +127,15 @@ def _decided(pack: Pack, tx: Transaction, env: Env, outcome: str, fee: Decimal, 
     """The outcome, fee and accruals are settled now; findings, classification and explanation are rendered
     on first access (at once when the facts come from a caller's provider, which may change after this call,
     unless it says it will not before the decision is read: `stable = True`)."""
+    accruals = _accruals(pack, env) if outcome == "allow" and pack.accruals else ()
+    if accruals and not getattr(env.provider, "whole", True):
+        outcome = details.outcome = "review"
+        details.extra = tuple(_not_counted(pack, accrual) for accrual in accruals)
+        # the accruals stay: the batch counts a held line against its later rows as if it shipped, so that it
+        # can still deny a later line that the file alone exhausts
     decision = Decision.deferred(
-        tx.id, outcome, fee if outcome == "allow" else ZERO, pack.ruleset, tx.date, fee,
-        _accruals(pack, env) if outcome == "allow" and pack.accruals else (), details,
-    )  # fmt: skip
+        tx.id, outcome, fee if outcome == "allow" else ZERO, pack.ruleset, tx.date, fee, accruals, details
+    )
     if env.provider is not None and pack.reads_facts and not getattr(env.provider, "stable", False):
         decision.rendered()
     return decision
@@ -159,11 +164,29 @@ def _judged(pack: Pack, rule: CompiledRule, value: Any, error: str | None, env: 
     return (rule, value, rule.effect if reason is None else "review", reason, fee)
 
 
+NOT_COUNTED = "USAGE-NOT-COUNTED"
+
+
+def _not_counted(pack: Pack, accrual: dict[str, Any]) -> Finding:
+    """Why an allow that relies on an accruing fact is held: the caller's facts are not the whole record (a
+    batch with no decision log counts only its own earlier rows), so what remains is not known."""
+    cite = next((a.cite for a in pack.accruals if a.fact == accrual["fact"] and a.cite), None)
+    message = (
+        f"usage not counted against the log: {accrual['fact']} of `{accrual['key']}` is counted over the earlier "
+        "rows of this batch only, not against the decision log; a person must confirm what remains before shipping"
+    )
+    return Finding(
+        rule=NOT_COUNTED, effect="review", title="Usage not counted against the decision log", message=message,
+        cite=cite or "clearance: fail closed", conditions=(), in_force=(None, None), rule_effect="review",
+    )  # fmt: skip
+
+
 class Details:
     """What a decision renders on first access, from the evaluation's own facts (see Decision): the items
-    judged so far and, from the rule index, the rules it settled (fired, or not evaluable) still to judge."""
+    judged so far and, from the rule index, the rules it settled (fired, or not evaluable) still to judge; and
+    `extra` findings the engine adds (an allow held because usage was not counted)."""
 
-    __slots__ = ("_items", "env", "fee", "indexed", "outcome", "pack", "tx")
+    __slots__ = ("_items", "env", "extra", "fee", "indexed", "outcome", "pack", "tx")
 
     def __init__(
         self, pack: Pack, tx: Transaction, env: Env, outcome: str, fee: Decimal, items: list[Item],
@@ -172,6 +195,7 @@ class Details:
         self.pack, self.tx, self.env, self.outcome, self.fee = pack, tx, env, outcome, fee
         self._items = items
         self.indexed = indexed
+        self.extra: tuple[Finding, ...] = ()
 
     @property
     def items(self) -> list[Item]:
@@ -189,23 +213,26 @@ class Details:
         return self._items
 
     def rules(self) -> list[str]:
-        return [item[0].id for item in self.items]
+        return [item[0].id for item in self.items] + [finding.rule for finding in self.extra]
 
     def findings(self) -> tuple[Finding, ...]:
         env = self.env
-        return tuple(
-            Finding.deferred(
-                rule.id,
-                effect,
-                rule.title,
-                rule.cite,
-                rule.in_force_text,
-                rule.effect,
-                reason,
-                fee,
-                _Rendering(rule, value, reason, env),
-            )
-            for rule, value, effect, reason, fee in self.items
+        return (
+            *(
+                Finding.deferred(
+                    rule.id,
+                    effect,
+                    rule.title,
+                    rule.cite,
+                    rule.in_force_text,
+                    rule.effect,
+                    reason,
+                    fee,
+                    _Rendering(rule, value, reason, env),
+                )
+                for rule, value, effect, reason, fee in self.items
+            ),
+            *self.extra,
         )
 
     def classification(self) -> tuple[str | None, dict[str, Any]]:

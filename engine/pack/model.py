@@ -124,6 +124,7 @@ class Accrual:
     fact: str
     key: Fn
     amounts: tuple[tuple[str, Fn], ...]
+    cite: str | None = None
 
 
 @dataclass(frozen=True)

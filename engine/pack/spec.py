@@ -86,6 +86,11 @@ class FactSpec(_Spec):
     description: str | None = None
     key: Literal["string", "number"] = Field(default="string", description="the type of the key")
     fields: dict[str, Literal["number"]] = Field(min_length=1, description="the fact's fields and their types")
+    cite: str | None = Field(
+        default=None,
+        description="the law that makes the fact count: quoted when an allow that relies on it is held for review "
+        "because the caller could not count it against its whole record",
+    )
     accrue: dict[str, str] | None = Field(
         default=None,
         description="for an allowed decision, what to add: `key` (expression of the key) and an expression per "

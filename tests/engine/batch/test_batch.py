@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.contract import CSV_COLUMNS
+from engine.store import DecisionLog
 from tests.engine.evaluation.test_second_edition_features import FEATURES, RULES
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -208,19 +209,28 @@ def test_license_depletion_counts_earlier_allowed_rows_in_input_order(
         {**base, "id": f"L-{i}", "quantity": "300", "license_number": "LIC-A" if i % 2 else "LIC-B"} for i in range(12)
     ]
     source = write_csv(tmp_path / "in.csv", rows)
-    outputs = []
-    for workers in (1, 3):
-        out = tmp_path / f"out-{workers}.csv"
-        code, output = run(source, "-o", out, "--workers", workers, "--chunk-rows", 2, "--pack", pack)
-        assert code == 0, output
-        outputs.append(out.read_bytes())
-    assert outputs[0] == outputs[1]
-    result = read_out(tmp_path / "out-1.csv")
-    for license_number in ("LIC-A", "LIC-B"):
-        decisions = [r["decision"] for r in result if r["license_number"] == license_number]
-        assert decisions == ["allow"] * 3 + ["deny"] * 3  # 3 x 300 units fit in 1,000, the 4th does not
-    fourth = [r for r in result if r["license_number"] == "LIC-A"][3]
-    assert "license LIC-A exhausted: 900 of 1,000 units used, this line needs 300" in fourth["explanation"]
+    log = DecisionLog(str(tmp_path / "log.db"))
+    log.migrate()
+    log.close()
+    for counted, held in ((["--database", tmp_path / "log.db"], "allow"), ([], "review")):
+        outputs = []
+        for workers in (1, 3):
+            out = tmp_path / f"out-{workers}.csv"
+            code, output = run(source, "-o", out, "--workers", workers, "--chunk-rows", 2, "--pack", pack, *counted)
+            assert code == 0, output
+            outputs.append(out.read_bytes())
+        assert outputs[0] == outputs[1]
+        result = read_out(tmp_path / "out-1.csv")
+        for license_number in ("LIC-A", "LIC-B"):
+            decisions = [r["decision"] for r in result if r["license_number"] == license_number]
+            assert decisions == [held] * 3 + ["deny"] * 3  # 3 x 300 units fit in 1,000, the 4th does not
+        fourth = [r for r in result if r["license_number"] == "LIC-A"][3]
+        assert "license LIC-A exhausted: 900 of 1,000 units used, this line needs 300" in fourth["explanation"]
+        first = result[0]
+        if held == "review":  # without a log: the file's own rows are counted, and no license row is allowed
+            assert first["rules"].endswith("USAGE-NOT-COUNTED")
+            assert "usage not counted against the log" in first["explanation"]
+            assert first["fee_usd"] == "0.00"
 
 
 def test_json_lines_give_one_object_per_row(tmp_path: Path) -> None:
