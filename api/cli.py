@@ -20,8 +20,11 @@ from engine.store import DecisionLog, StoreError
     "--database", default=None, help="Database URL (postgresql://...) or SQLite file (default: ./clearance.db)."
 )
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Server processes.")
+@click.option("--secure-cookies", is_flag=True, help="Mark the console's cookie Secure (behind a proxy that ends TLS).")
 @pack_option
-def serve(host: str, port: int, database: str | None, workers: int, pack_dir: Path | None) -> None:
+def serve(
+    host: str, port: int, database: str | None, workers: int, secure_cookies: bool, pack_dir: Path | None
+) -> None:
     """Run the HTTP API (OpenAPI at /docs), storing every decision in the decision log."""
     import uvicorn
 
@@ -38,6 +41,8 @@ def serve(host: str, port: int, database: str | None, workers: int, pack_dir: Pa
     store.close()
     os.environ["CLEARANCE_DATABASE"] = database
     os.environ["CLEARANCE_PACK"] = str(pack.root)
+    if secure_cookies:
+        os.environ["CLEARANCE_SECURE_COOKIES"] = "1"
     click.echo(
         f"clearance {pack.name} {pack.version} on http://{host}:{port} (decision log: {database}, "
         f"{'keyed' if store.chain.keyed else 'unkeyed'} chain)\n"

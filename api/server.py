@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from fastapi import FastAPI
@@ -14,7 +15,9 @@ from engine.store import DecisionLog
 
 
 def app_from_env() -> FastAPI:
-    """`CLEARANCE_DATABASE` (a URL or a SQLite file) and `CLEARANCE_PACK` (default: the shipped pack)."""
+    """`CLEARANCE_DATABASE` (a URL or a SQLite file), `CLEARANCE_PACK` (default: the shipped pack) and
+    `CLEARANCE_SECURE_COOKIES` (1: the console's cookie is `Secure` behind a proxy that ends TLS)."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
     store = DecisionLog(database_target(None))
-    return create_app(engine.load_pack(), store)
+    secure = os.environ.get("CLEARANCE_SECURE_COOKIES", "") in ("1", "true", "yes")
+    return create_app(engine.load_pack(), store, secure_cookies=secure)

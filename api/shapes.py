@@ -1,22 +1,26 @@
-"""The API's shapes: limits, permissions, the one error shape, request bodies, and the access-log middleware."""
+"""The API's shapes: limits, permissions, request bodies, and the access-log middleware."""
 
 import datetime as dt
 import json
 import logging
 import time
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi.responses import JSONResponse
 from prometheus_client import Histogram
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from api.errors import error_body
 
 log = logging.getLogger("clearance.access")
 
 MAX_BODY = 64 * 1024  # one transaction
-MAX_BATCH = 50 * 1024 * 1024  # one CSV upload, or the files of a pack
-LARGE_BODIES = ("/v1/batches", "/v1/rulesets", "/v1/simulations", "/console/batch")
+MAX_BATCH = 50 * 1024 * 1024  # one CSV upload
+MAX_PACK = 16 * 1024 * 1024  # the files of a pack (published or simulated)
+LIMITS = {"/v1/batches": MAX_BATCH, "/console/batch": MAX_BATCH, "/v1/rulesets": MAX_PACK, "/v1/simulations": MAX_PACK}
 PERMISSIONS = {
     "decisions:create": {"submitter"},
+    "decisions:pin": {"rules-admin", "auditor"},  # judge under a version other than the one in force, not stored
     "decisions:read": {"submitter", "reviewer", "auditor"},
     "reviews:read": {"reviewer", "auditor"},
     "reviews:resolve": {"reviewer"},
@@ -25,7 +29,6 @@ PERMISSIONS = {
     "rulesets:publish": {"rules-admin"},
     "simulations:create": {"rules-admin", "auditor"},
 }
-NEWEST_SECONDS = 5.0  # how long the newest published version is remembered before the log is asked again
 EXAMPLE = {
     "id": "T-1",
     "date": "2026-02-01",
@@ -40,33 +43,34 @@ EXAMPLE = {
 }  # fmt: skip
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: list[dict[str, Any]] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details or []
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("holds a NUL character")
+    return value
 
 
-def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details or []}}
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class Publication(BaseModel):
-    files: dict[str, str] = Field(
+    files: dict[Text, Text] = Field(
         description="every file of the pack by its path (pack.yaml, rules/..., data/..., tests/...)"
     )
-    note: str = Field(min_length=1, max_length=5000, description="what changed and why")
-    label: str | None = Field(default=None, max_length=200, description="default: the pack's `version`")
+    note: Text = Field(min_length=1, max_length=5000, description="what changed and why")
+    label: Text | None = Field(default=None, max_length=200, description="default: the pack's `version`")
 
 
 class Simulation(BaseModel):
-    candidate: dict[str, str] = Field(description="the candidate pack's files by path")
-    against: str | None = Field(default=None, description="the current version (default: the newest published)")
+    candidate: dict[Text, Text] = Field(description="the candidate pack's files by path")
+    against: Text | None = Field(
+        default=None, max_length=300, description="the current version (default: the one in force)"
+    )
     since: dt.date | None = Field(default=None, description="logged decisions since this day (default: all)")
 
 
 class Resolution(BaseModel):
     resolution: str = Field(pattern="^(release|reject)$", description="`release` (allow) or `reject` (deny)")
-    note: str = Field(min_length=1, max_length=5000, description="why: required")
+    note: Text = Field(min_length=1, max_length=5000, description="why: required")
 
 
 class _TooLarge(Exception):
@@ -87,10 +91,15 @@ class AccessLog:
             return
         began = time.perf_counter()
         path = scope["path"]
-        limit = MAX_BATCH if path in LARGE_BODIES else MAX_BODY
+        limit = LIMITS.get(path, MAX_BODY)
         status = 500
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if length is not None and (not length.isdigit() or int(length) > limit):
+        query = scope.get("query_string", b"")
+        if "\x00" in path or b"\x00" in query or b"%00" in query.lower():  # no database takes it: say so at once
+            status = 400
+            body = error_body("invalid_request", "the request's path or query holds a NUL character")
+            await JSONResponse(body, 400)(scope, receive, send)
+        elif length is not None and (not length.isdigit() or int(length) > limit):
             response = JSONResponse(error_body("too_large", f"the request body is larger than {limit:,} bytes"), 413)
             status = 413
             await response(scope, receive, send)

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi.responses import JSONResponse, Response
 
 import engine
-from api.shapes import Publication, Simulation, error_body
+from api.errors import error_body
+from api.shapes import Publication, Simulation
 from engine.batch import BatchInputError, BatchOptions, run_batch
 from engine.store import DecisionLog
 from engine.store.simulate import simulate
@@ -33,11 +34,14 @@ def simulate_logged(store: DecisionLog, current: engine.Pack, body: Simulation) 
         return simulate(current, candidate, store.logged(since))
 
 
-def batch_file(pack: engine.Pack, raw: bytes, output: str) -> Response:
+def batch_file(
+    pack: engine.Pack, raw: bytes, output: str, usage: dict[tuple[str, str], dict[str, Any]] | None
+) -> Response:
+    """A batch of an uploaded file under `pack`, counting license usage from `usage` (the log's totals)."""
     with tempfile.TemporaryDirectory(prefix="clearance-batch-") as tmp:
         source, target = Path(tmp) / "in.csv", Path(tmp) / f"out.{output}"
         source.write_bytes(raw)
-        options = BatchOptions(input=source, output=target, pack_dir=pack.root, jsonl=output == "jsonl")
+        options = BatchOptions(input=source, output=target, pack_dir=pack.root, jsonl=output == "jsonl", usage=usage)
         try:
             summary = run_batch(options, pack)
         except BatchInputError as exc:

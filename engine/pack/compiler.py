@@ -271,9 +271,7 @@ def compile_reports(state: CompileState) -> None:
             if field != "key"
         ]
         if key is not None and all(fn is not None for _, fn in amounts):
-            state.accruals.append(
-                Accrual(name, key, tuple((f, fn) for f, fn in amounts if fn is not None), fact.cite)
-            )
+            state.accruals.append(Accrual(name, key, tuple((f, fn) for f, fn in amounts if fn is not None), fact.cite))
 
 
 def plan(state: CompileState) -> None:

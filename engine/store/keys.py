@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 
 from engine.store.errors import StoreError
-from engine.store.schema import api_keys
+from engine.store.schema import api_keys, sessions
 
 ROLES = ("submitter", "reviewer", "auditor", "rules-admin")
 KEY_CACHE_SECONDS = 10.0  # a key's check is remembered this long (a revoked key stops working within it)
+SESSION_SECONDS = 8 * 3600  # a console session ends this long after it began, or when its key is revoked
 UNKNOWN: Any = object()
 
 
@@ -86,6 +87,46 @@ class KeyStore:
         self._keys[digest] = (now, found)
         return found
 
+    # console sessions: the cookie holds a random token; the log keeps its digest, the key and the expiry ------
+    def open_session(self, key: str) -> str | None:
+        """A new session for a valid key (its token, given once), or None."""
+        found = self.authenticate(key)
+        if found is None:
+            return None
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self.engine.begin() as connection:
+            connection.execute(
+                sessions.insert().values(
+                    token_sha256=_sha256(token), key_id=found[0], created_at=now,
+                    expires_at=now + dt.timedelta(seconds=SESSION_SECONDS),
+                )
+            )  # fmt: skip
+        return token
+
+    def session(self, token: str) -> tuple[str, str] | None:
+        """The (key id, role) of a session that is open: not expired, not ended, its key not revoked."""
+        with self.reader.connect() as connection:
+            row = connection.execute(
+                select(sessions.c.expires_at, sessions.c.revoked_at, api_keys.c.key_id, api_keys.c.role,
+                       api_keys.c.revoked_at.label("key_revoked_at"))
+                .select_from(sessions.join(api_keys))
+                .where(sessions.c.token_sha256 == _sha256(token))
+            ).first()  # fmt: skip
+        if row is None or row.revoked_at is not None or row.key_revoked_at is not None:
+            return None
+        if _naive_utc(row.expires_at) <= _naive_utc(self.clock()):
+            return None
+        return row.key_id, row.role
+
+    def close_session(self, token: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(sessions)
+                .where((sessions.c.token_sha256 == _sha256(token)) & sessions.c.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            )
+
     def _authenticate(self, key: str) -> tuple[str, str] | None:
         parts = key.split("_", 2)
         if len(parts) != 3 or parts[0] != "clr" or len(parts[1]) > 24:
@@ -103,3 +144,7 @@ class KeyStore:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
