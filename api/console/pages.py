@@ -237,6 +237,7 @@ def add_console(app: FastAPI, *, secure_cookies: bool = False) -> None:
         form = await posted(request, "batches:create")
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
+            await form.close()
             return problem(request, 422, "Choose a CSV file to check.", "Batch")
         pack = await in_force(request)
         usage = await run_in_threadpool(store.usage)
@@ -245,7 +246,10 @@ def add_console(app: FastAPI, *, secure_cookies: bool = False) -> None:
                 old.unlink(missing_ok=True)
         token = secrets.token_hex(12)
         source, target = results / f"{token}.in.csv", results / f"{token}.csv"
-        source.write_bytes(await upload.read())
+        try:
+            source.write_bytes(await upload.read())
+        finally:
+            await form.close()
         jobs[token] = {"state": "running", "done": 0, "total": max(source.stat().st_size, 1), "rows": 0}
         options = BatchOptions(input=source, output=target, pack_dir=pack.root, usage=usage)
         name = upload.filename or "upload"
@@ -346,9 +350,11 @@ def add_console(app: FastAPI, *, secure_cookies: bool = False) -> None:
             items, following = [], None
         query = {"decision": decision, "customer": customer, "since": since}
         next_query = urllib.parse.urlencode({**query, "cursor": following or ""})
+        happened = await run_in_threadpool(store.events, None, 20)
         return page(
-            request, "log.html", "Log", "Log", items=items, query=query, next_cursor=following, next_query=next_query
-        )
+            request, "log.html", "Log", "Log", items=items, query=query, next_cursor=following, next_query=next_query,
+            events=happened,
+        )  # fmt: skip
 
     @router.get("/log/{decision_id}", response_class=HTMLResponse)
     async def entry(request: Request, decision_id: str) -> HTMLResponse:

@@ -154,6 +154,22 @@ def log_show(decision_id: str, database: str | None) -> None:
         fail(str(exc))
 
 
+@log_group.command("events")
+@click.option("--kind", default=None, help="Only this kind (review-resolved, version-published, pinned-evaluation).")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines.")
+@database_option
+def log_events(kind: str | None, limit: int, as_json: bool, database: str | None) -> None:
+    """The log's other entries, chained with the decisions, newest first: reviews resolved, versions published,
+    evaluations under a pinned version."""
+    for item in open_log(database).events(kind, limit):
+        if as_json:
+            click.echo(json.dumps(item, ensure_ascii=False))
+        else:
+            click.echo(printable(f"{item['recorded_at']}  entry {item['seq']}  {item['kind']:<18} {item['subject']}  "
+                                 f"by {item['recorded_by']}"))  # fmt: skip
+
+
 @click.group()
 def reviews() -> None:
     """The review queue: every `review` decision waits here for a person."""

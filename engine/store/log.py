@@ -39,7 +39,7 @@ from engine.store.errors import Conflict, NotFound, StoreError
 from engine.store.facts import LogFacts, RecordedFacts
 from engine.store.keys import KeyStore
 from engine.store.reviews import ReviewStore, _review
-from engine.store.schema import api_keys, chain_head, decisions, fact_totals, reviews
+from engine.store.schema import api_keys, chain_head, decisions, events, fact_totals, reviews
 from engine.store.versions import VersionStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -175,6 +175,19 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
         if found is None:
             raise StoreError("the decision log's chain head is missing: run `log verify`")
         return chain.Head(int(found.seq), str(found.hash), found.keyed_from)
+
+    def events(self, kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest chained events (reviews resolved, versions published, pinned evaluations...), newest first."""
+        query = select(events).order_by(events.c.seq.desc()).limit(limit)
+        if kind:
+            query = query.where(events.c.kind == kind)
+        with self.reader.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            {"seq": r.seq, "kind": r.kind, "subject": r.subject, "body": r.body, "recorded_by": r.recorded_by,
+             "recorded_at": chain.iso(r.recorded_at)}
+            for r in rows
+        ]  # fmt: skip
 
     def check_key(self) -> None:
         """StoreError when this process cannot write the log: it is keyed with another key, or with one this
@@ -409,7 +422,7 @@ def _cursor_seq(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, seq = text.partition(":")
-        if kind != "seq":
+        if kind != "seq" or not seq.isdigit() or not 0 <= int(seq) < 2**63:  # what a database's integer holds
             raise ValueError(text)
         return int(seq)
     except (ValueError, UnicodeDecodeError):
