@@ -229,7 +229,8 @@ def test_a_revoked_key_is_refused(client: TestClient, keys: Headers, store: Deci
     headers = {"Authorization": f"Bearer {key}"}
     assert client.get("/v1/decisions", headers=headers).status_code == 200
     listed = runner.invoke(main, ["keys", "list", "--database", store.url]).output
-    assert "auditor" in listed and "temp" in listed and key.split("_")[2] not in listed  # never the secret
+    secret = key.split("_", 2)[2]  # the whole secret, which may itself begin with or hold `_`
+    assert "auditor" in listed and "temp" in listed and secret not in listed and key not in listed  # never shown
     revoked = runner.invoke(main, ["keys", "revoke", key, "--database", store.url])
     assert revoked.exit_code == 0, revoked.output
     store.revoke("nothing")  # the server's own cache forgets what it checked (another process: within 10 s)
@@ -303,3 +304,15 @@ def test_the_newest_version_is_asked_once_by_concurrent_requests(
 
     assert asyncio.run(run()) == [201] * 24
     assert asked == [shipped_pack.name]
+
+
+def test_a_key_whose_secret_begins_with_an_underscore_works_and_is_never_listed(
+    store: DecisionLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.store.keys as keys_module
+
+    monkeypatch.setattr(keys_module.secrets, "token_urlsafe", lambda n: "_" + "x_y" * 14)
+    key = store.create_key("auditor", "underscored")
+    assert store.authenticate(key) is not None and store.authenticate(key[:-1]) is None
+    listed = CliRunner().invoke(main, ["keys", "list", "--database", store.url]).output
+    assert "_x_yx_y" not in listed and "underscored" in listed

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -338,3 +339,56 @@ def test_a_terminal_gets_a_progress_bar_with_rows_per_second(tmp_path: Path) -> 
     text = seen.decode(errors="replace")
     assert "rows/s" in text and "big.csv" in text and "━" in text  # the bar, named after the file, with its rate
     assert "3,000 rows in" in text  # and the summary after it
+
+
+class _Later:
+    """A chunk that completes only when its result is asked for."""
+
+    def __init__(self, work: Callable[[], Any]):
+        self.work, self.value = work, None
+
+    def done(self) -> bool:
+        return self.value is not None
+
+    def result(self) -> Any:
+        if self.value is None:
+            self.value = self.work()
+        return self.value
+
+
+class _ReversedEngine:
+    """Of each pair of chunks, the second completes at once and the first only when its result is asked for: a
+    runner that writes whatever completes first writes every pair backwards (deterministically, no timing)."""
+
+    def __init__(self, options: Any, pack: Any, header: list[str]):
+        from engine.batch.judge import Judge
+
+        self.judge = Judge(pack, header)
+        self.count = 0
+
+    def __enter__(self) -> Callable[[list[list[str]]], Any]:
+        def submit(rows: list[list[str]]) -> Any:
+            self.count += 1
+            chunk = _Later(lambda: (self.judge.chunk(rows), dict.fromkeys(self.judge.timing, 0)))
+            if self.count % 2 == 0:
+                chunk.result()  # the second of the pair is done before the first
+            return chunk
+
+        return submit
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+
+def test_chunks_are_written_in_input_order_whatever_order_they_complete_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.batch.runner as runner
+
+    rows = [{**GOOD, "id": f"T-{i}"} for i in range(8)]  # four chunks of two rows: two pairs, each completed backwards
+    source = write_csv(tmp_path / "in.csv", rows)
+    monkeypatch.setattr(runner, "Engine", _ReversedEngine)
+    out = tmp_path / "out.csv"
+    code, output = run(source, "-o", out, "--workers", "1", "--chunk-rows", "2")
+    assert code == 0, output
+    assert [r["id"] for r in read_out(out)] == [f"T-{i}" for i in range(8)]

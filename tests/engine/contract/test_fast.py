@@ -9,6 +9,7 @@ import itertools
 import pickle
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ import engine
 from engine.contract.fast import canonical_transaction
 from engine.contract.transaction import Transaction, validate_model
 from tests.conftest import tx
+from tests.engine.contract.test_transaction import BAD_FIELDS, FORGED, OVERFLOWS
 from tests.generators import generate, hostile
 from tests.test_properties import EDGES, FIELDS, json_values
 
@@ -88,3 +90,15 @@ def test_parse_transaction_takes_both_paths_to_one_result() -> None:
         == engine.parse_transaction({**tx(), "unit_price_usd": 25000.5}).unit_price_usd
     )
     assert isinstance(engine.parse_transaction(tx()), Transaction)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [case[0] for case in (*BAD_FIELDS, *OVERFLOWS, *FORGED)],
+    ids=[str(i) for i in range(len(BAD_FIELDS) + len(OVERFLOWS) + len(FORGED))],
+)
+def test_every_bad_field_the_model_refuses_the_fast_path_refuses(overrides: dict[str, Any]) -> None:
+    data = tx(**overrides)
+    assert canonical_transaction(copy.deepcopy(data)) is None, f"the fast path took a bad transaction: {overrides}"
+    with pytest.raises(engine.InvalidTransaction):
+        validate_model(data)

@@ -24,30 +24,30 @@ def test_valid_transaction_parses_money_as_decimal() -> None:
     assert parsed.date == dt.date(2026, 2, 1) and parsed.ship_from == "US"
 
 
-@pytest.mark.parametrize(
-    ("overrides", "field", "fragment"),
-    [
-        ({"quantity": 0}, "quantity", "greater than 0"),
-        ({"quantity": -5}, "quantity", "greater than 0"),
-        ({"quantity": 1.5}, "quantity", "not a whole number"),
-        ({"quantity": True}, "quantity", "whole number"),
-        ({"unit_price_usd": "-1"}, "unit_price_usd", "greater than or equal to 0"),
-        ({"unit_price_usd": "NaN"}, "unit_price_usd", "is not a number"),
-        ({"unit_price_usd": "abc"}, "unit_price_usd", "`abc` is not a number"),
-        ({"destination": "XX"}, "destination", "`XX` is not an assigned ISO 3166-1 alpha-2 country code"),
-        ({"destination": "cn"}, "destination", "`cn` is not an assigned"),
-        ({"ship_from": "USA"}, "ship_from", "`USA` is not an assigned"),
-        ({"date": "2026-02-30"}, "date", "`2026-02-30` is not a date YYYY-MM-DD"),
-        ({"date": 20260201}, "date", "is not a date"),
-        ({"date": "2026-02-01T10:00:00"}, "date", "is not a date"),
-        ({"end_use": "espionage"}, "end_use", "input should be"),
-        ({"customer": {"country": "CN"}}, "customer.name", "is required"),
-        ({"customer": {"name": "A", "headquarters": "ZZ"}}, "customer.headquarters", "`ZZ` is not an assigned"),
-        ({"specs": {"tpp": "fast"}}, "specs.tpp", "`fast` is not a number"),
-        ({"specs": {"die_area_mm2": 0}}, "specs.die_area_mm2", "greater than 0"),
-        ({"destinaton": "CN"}, "destinaton", "is not a known field"),
-    ],
-)
+BAD_FIELDS = [
+    ({"quantity": 0}, "quantity", "greater than 0"),
+    ({"quantity": -5}, "quantity", "greater than 0"),
+    ({"quantity": 1.5}, "quantity", "not a whole number"),
+    ({"quantity": True}, "quantity", "whole number"),
+    ({"unit_price_usd": "-1"}, "unit_price_usd", "greater than or equal to 0"),
+    ({"unit_price_usd": "NaN"}, "unit_price_usd", "is not a number"),
+    ({"unit_price_usd": "abc"}, "unit_price_usd", "`abc` is not a number"),
+    ({"destination": "XX"}, "destination", "`XX` is not an assigned ISO 3166-1 alpha-2 country code"),
+    ({"destination": "cn"}, "destination", "`cn` is not an assigned"),
+    ({"ship_from": "USA"}, "ship_from", "`USA` is not an assigned"),
+    ({"date": "2026-02-30"}, "date", "`2026-02-30` is not a date YYYY-MM-DD"),
+    ({"date": 20260201}, "date", "is not a date"),
+    ({"date": "2026-02-01T10:00:00"}, "date", "is not a date"),
+    ({"end_use": "espionage"}, "end_use", "input should be"),
+    ({"customer": {"country": "CN"}}, "customer.name", "is required"),
+    ({"customer": {"name": "A", "headquarters": "ZZ"}}, "customer.headquarters", "`ZZ` is not an assigned"),
+    ({"specs": {"tpp": "fast"}}, "specs.tpp", "`fast` is not a number"),
+    ({"specs": {"die_area_mm2": 0}}, "specs.die_area_mm2", "greater than 0"),
+    ({"destinaton": "CN"}, "destinaton", "is not a known field"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field", "fragment"), BAD_FIELDS)
 def test_each_bad_field_is_named(overrides: dict[str, object], field: str, fragment: str) -> None:
     errors = errors_of(tx(**overrides))
     assert field in errors, errors
@@ -80,35 +80,35 @@ def test_decimal_comma_is_invalid_not_a_hundredfold_price() -> None:
         assert "unit_price_usd" in errors_of(tx(unit_price_usd=bad)), bad
 
 
-@pytest.mark.parametrize(
-    ("overrides", "field", "fragment"),
-    [
-        ({"quantity": 10**26}, "quantity", "less than or equal to 1000000000"),
-        ({"quantity": "9" * 5000}, "quantity", "is not a whole number"),
-        ({"quantity": Decimal("1E+30")}, "quantity", "less than or equal to"),
-        ({"quantity": float("inf")}, "quantity", "is not a whole number"),
-        ({"unit_price_usd": "1E+13"}, "unit_price_usd", "less than or equal to 1000000000000"),
-        ({"unit_price_usd": "1" * 120}, "unit_price_usd", "is not a number"),
-        ({"specs": {"tpp": "1e12"}}, "specs.tpp", "less than or equal to"),
-    ],
-)
+OVERFLOWS = [
+    ({"quantity": 10**26}, "quantity", "less than or equal to 1000000000"),
+    ({"quantity": "9" * 5000}, "quantity", "is not a whole number"),
+    ({"quantity": Decimal("1E+30")}, "quantity", "less than or equal to"),
+    ({"quantity": float("inf")}, "quantity", "is not a whole number"),
+    ({"unit_price_usd": "1E+13"}, "unit_price_usd", "less than or equal to 1000000000000"),
+    ({"unit_price_usd": "1" * 120}, "unit_price_usd", "is not a number"),
+    ({"specs": {"tpp": "1e12"}}, "specs.tpp", "less than or equal to"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field", "fragment"), OVERFLOWS)
 def test_fee_overflow_is_prevented_by_bounds(overrides: dict[str, object], field: str, fragment: str) -> None:
     assert fragment in errors_of(tx(**overrides))[field]
 
 
-@pytest.mark.parametrize(
-    ("overrides", "field"),
-    [
-        ({"id": "T-1\nFAKE: ALLOW"}, "id"),
-        ({"id": "T\x1b[32mALLOW"}, "id"),
-        ({"customer": {"name": "Acme\rFAKE"}}, "customer.name"),
-        ({"customer": {"name": "Acme \u202eKCOLB"}}, "customer.name"),
-        ({"end_user": {"name": "x\u2028y"}}, "end_user.name"),
-        ({"product": "H200\x00"}, "product"),
-        ({"license_number": "L\x07"}, "license_number"),
-        ({"attestations": ["us_third\nparty_tested"]}, "attestations.0"),
-    ],
-)
+FORGED = [
+    ({"id": "T-1\nFAKE: ALLOW"}, "id"),
+    ({"id": "T\x1b[32mALLOW"}, "id"),
+    ({"customer": {"name": "Acme\rFAKE"}}, "customer.name"),
+    ({"customer": {"name": "Acme \u202eKCOLB"}}, "customer.name"),
+    ({"end_user": {"name": "x\u2028y"}}, "end_user.name"),
+    ({"product": "H200\x00"}, "product"),
+    ({"license_number": "L\x07"}, "license_number"),
+    ({"attestations": ["us_third\nparty_tested"]}, "attestations.0"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field"), FORGED)
 def test_forged_output_control_characters_are_invalid(overrides: dict[str, object], field: str) -> None:
     assert "control or bidirectional" in errors_of(tx(**overrides))[field]
 
