@@ -7,6 +7,7 @@ import itertools
 import json
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +298,45 @@ def test_no_generated_transaction_reaches_the_default(shipped_pack: engine.Pack)
                 examples.append(json.dumps(data, default=str))
     assert judged >= 95_000
     assert undecided == 0, "\n".join(examples)
+
+
+# the shipped rules against a test register: what no shipped license can show ------------------------------------
+def with_licenses(tmp_path: Path, *rows: str) -> engine.Pack:
+    """The shipped pack with license rows added to its register (its own tests left out)."""
+    root = tmp_path / "pack"
+    shutil.copytree(SHIPPED, root, ignore=shutil.ignore_patterns("tests"))
+    register = root / "data" / "licenses.csv"
+    register.write_text(register.read_text() + "".join(row + "\n" for row in rows))
+    return engine.load_pack(root)
+
+
+def test_the_fee_is_owed_from_its_first_day_2026_01_15(tmp_path: Path) -> None:
+    """An allowed China-route line dated 2026-01-15, the day 91 FR 1684 took effect, owes the 25% fee (a license
+    valid from that day); the day before, the route is not in force."""
+    pack = with_licenses(
+        tmp_path, "L-2026-0115,C-DAY,Day One Cloud Ltd.,CN,H200,CN,1000,100000000,2026-01-15,2026-12-31,test"
+    )
+    line = tx(date="2026-01-15", customer={"id": "C-DAY", "name": "Day One Cloud Ltd.", "country": "CN"})
+    first_day = engine.check(pack, line)
+    assert (first_day.decision, first_day.fee_usd) == ("allow", Decimal("750000.00")), first_day.explanation
+    assert {"CN-ROUTE-LICENSED", "FEE-SECTION-232"} <= set(first_day.rules)
+    day_before = engine.check(pack, {**line, "date": "2026-01-14"})
+    assert day_before.decision == "deny" and day_before.fee_usd == 0
+
+
+def test_a_line_that_fills_a_license_exactly_uses_it_not_its_renewal(tmp_path: Path) -> None:
+    """Without a license number, the first covering license with room is used: a line of exactly what remains
+    has room (`<=`), so the renewal beside it is not taken instead."""
+    pack = with_licenses(
+        tmp_path,
+        "D-2026-0001,C-TWIN,Twin Compute LLC,AE,H100,AE,1000,100000000,2026-01-01,2026-06-30,first",
+        "D-2026-0002,C-TWIN,Twin Compute LLC,AE,H100,AE,5000,500000000,2026-01-01,2026-12-31,renewal",
+    )
+    line = tx(date="2026-03-01", product="H100", quantity=1000, destination="AE",
+              customer={"id": "C-TWIN", "name": "Twin Compute LLC", "country": "AE"})  # fmt: skip
+    decision = engine.check(pack, line)
+    assert decision.decision == "allow" and "EAR-LICENSE-ON-FILE" in decision.rules
+    assert [a["key"] for a in decision.accruals] == ["D-2026-0001"]
+    assert "license D-2026-0001 held by" in decision.explanation
+    over = engine.check(pack, {**line, "quantity": 1001})  # one more than the first holds: the renewal
+    assert [a["key"] for a in over.accruals] == ["D-2026-0002"]
