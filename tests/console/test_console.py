@@ -5,10 +5,13 @@ diff of two rule versions. Each page is also photographed (into docs/screenshots
 from __future__ import annotations
 
 import csv
+import http.server
 import json
 import os
 import shutil
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +145,63 @@ def test_upload_a_csv_file_and_download_the_result(
     with saved.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 1000 and all(r["decision"] in ("allow", "deny", "review") for r in rows)
+
+
+@contextmanager
+def foreign_site(html: str) -> Iterator[str]:
+    """Another origin (another port of this machine: the same site to a cookie, another origin to the browser)
+    serving one page."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # the name http.server calls
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_cross_site_post_with_the_reviewers_session_is_refused(
+    browser: Any, site: tuple[str, dict[str, str], DecisionLog]
+) -> None:
+    base, keys, store = site
+    decision_id = store.get("R-1")["decision_id"]
+    page = signed_in(browser, base, keys["reviewer"])
+    page.goto(base + "/console/reviews")
+    forged = (
+        f'<form method="post" action="{base}/console/reviews/{decision_id}">'
+        '<input name="resolution" value="release"><input name="note" value="forged">'
+        '<input name="csrf" value="guessed"><button type="submit">Win a prize</button></form>'
+    )
+    with foreign_site(forged) as evil:
+        page.goto(evil)
+        page.get_by_role("button", name="Win a prize").click()
+        page.wait_for_load_state()
+        assert "Refused" in page.content()
+    assert store.get("R-1")["review"]["status"] == "open"
+
+
+def test_sign_out_is_a_form_and_ends_the_session(browser: Any, site: tuple[str, dict[str, str], DecisionLog]) -> None:
+    base, keys, _ = site
+    page = signed_in(browser, base, keys["auditor"])
+    page.goto(base + "/console/log")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(base + "/console/login")
+    page.goto(base + "/console/log")
+    assert page.url.startswith(base + "/console/login")
 
 
 def test_resolve_a_review(browser: Any, site: tuple[str, dict[str, str], DecisionLog]) -> None:
