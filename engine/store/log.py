@@ -120,6 +120,7 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
         self._lock = threading.Lock()
         self._writer: threading.Thread | None = None
         self._keys: dict[str, tuple[float, tuple[str, str] | None]] = {}
+        self._compiled: dict[str, tuple[dict[str, str], Pack]] = {}
 
     def migrate(self) -> None:
         config = Config()

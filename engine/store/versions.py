@@ -27,6 +27,7 @@ from engine.store.schema import rulesets
 from engine.tester import run_pack_tests
 
 DIGEST_PREFIX = re.compile(r"sha256:[0-9a-f]{8,64}")
+COMPILED_KEPT = 4  # versions a log keeps compiled (each checked against the log's files on every load)
 
 
 def pack_files(root: Path) -> dict[str, str]:
@@ -89,6 +90,7 @@ class VersionStore:
     clock: Callable[[], dt.datetime]
     chain: chain.Chain
     postgres: bool
+    _compiled: dict[str, tuple[dict[str, str], Pack]]  # digest -> the files it was compiled from, and the pack
 
     def publish(
         self, root: Path, note: str, by: str | None = None, label: str | None = None
@@ -169,6 +171,9 @@ class VersionStore:
         a copy there that differs from the log's files (edited, or left from before) is replaced, and files in
         the log that no longer give the version's digest are refused (the log was altered)."""
         record = self.version(ref)
+        held = self._compiled.get(record["digest"])
+        if held is not None and held[0] == record["files"]:  # compiled before from these very files
+            return held[1]
         root = cache_root() / record["digest"].removeprefix("sha256:")
         if not _same_files(root, record["files"]):
             staging = root.with_name(f"{root.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
@@ -183,7 +188,11 @@ class VersionStore:
                 shutil.rmtree(old, ignore_errors=True)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-        return _compiled(root, ref, record["digest"])
+        pack = _compiled(root, ref, record["digest"])
+        self._compiled[record["digest"]] = (record["files"], pack)
+        while len(self._compiled) > COMPILED_KEPT:
+            self._compiled.pop(next(iter(self._compiled)))
+        return pack
 
 
 def _compiled(root: Path, ref: str, digest: str) -> Pack:
