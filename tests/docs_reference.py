@@ -162,6 +162,7 @@ def codes() -> str:
 # what each permission of the HTTP API lets a key do (a permission missing here is an error)
 ROUTES = {
     "decisions:create": "`POST /v1/decisions`",
+    "decisions:pin": "`POST /v1/decisions?ruleset=...` (an evaluation under a pinned version, never stored)",
     "decisions:read": "`GET /v1/decisions`, `GET /v1/decisions/{decision_id}`",
     "reviews:read": "`GET /v1/reviews`",
     "reviews:resolve": "`POST /v1/reviews/{decision_id}`",

@@ -49,18 +49,27 @@ def judging_pack(pack: Pack, explicit: bool, database: str | None) -> tuple[Pack
     """The pack a command judges under, the log it was told of, and a line saying which: with a log named,
     the newest version published there (unless a pack directory was given explicitly); else the pack itself."""
     target = named_log(database)
+    where = _shown(pack.root) if explicit or os.environ.get("CLEARANCE_PACK") else "the shipped pack"
     if target is None:
-        return pack, None, f"rules: {pack.name} {pack.version} from {pack.root} (no decision log named)"
+        return pack, None, f"rules: {pack.name} {pack.version} from {where} (no decision log named)"
     store = open_log(target)
     newest = None if explicit else store.newest(pack.name)
     if newest is None or newest["digest"] == pack.digest:
         label = f" ({newest['label']}, published)" if newest else ""
-        return pack, store, f"rules: {pack.name} {pack.version}{label} from {pack.root}; decision log {target}"
+        return pack, store, f"rules: {pack.name} {pack.version}{label} from {where}; decision log {target}"
     try:
         version = store.load_version(newest["digest"])
     except StoreError as exc:
         fail(str(exc))
     return version, store, f"rules: {pack.name} {newest['label']}, the newest published version in {target}"
+
+
+def _shown(path: Path) -> str:
+    """A path as a user gave it: relative to the working directory when it is below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def load_ruleset(ref: str, database: str | None) -> Pack:

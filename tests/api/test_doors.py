@@ -36,6 +36,16 @@ CSV_HEADER = "id,date,product,quantity,unit_price_usd,destination,customer_id,cu
 
 
 @pytest.fixture
+def store(tmp_path: Path) -> Iterator[DecisionLog]:
+    """A SQLite log: what these doors do is the same on PostgreSQL (test_12 also runs there, where a NUL byte
+    and an oversized cursor fail differently)."""
+    log = DecisionLog(str(tmp_path / "doors.db"))
+    log.migrate()
+    yield log
+    log.close()
+
+
+@pytest.fixture
 def published(store: DecisionLog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DecisionLog:
     """The shipped pack published, then `2026-01-15.1`: a copy that lists Example Lake and holds one more
     license (D-2026-9999), so that a page reading the start-up pack shows itself."""
@@ -335,7 +345,27 @@ def test_11_wildcards_are_not_digests_and_the_cache_holds_each_version_once(
 
 
 # item 12: no 500 for odd input -------------------------------------------------------------------------------------
-def test_12_an_oversized_cursor_and_nul_bytes_are_4xx(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both(request: pytest.FixtureRequest, tmp_path: Path, shipped_pack: engine.Pack) -> Iterator[TestClient]:
+    """A client over a log on SQLite and on PostgreSQL."""
+    from tests.conftest import drop_postgres, postgres_or_skip
+
+    url = str(tmp_path / "both.db") if request.param == "sqlite" else postgres_or_skip()
+    log = DecisionLog(url)
+    log.migrate()
+    try:
+        with TestClient(create_app(shipped_pack, log), raise_server_exceptions=False) as test_client:
+            yield test_client
+    finally:
+        log.close()
+        if request.param == "postgresql":
+            drop_postgres(url)
+
+
+def test_12_an_oversized_cursor_and_nul_bytes_are_4xx(both: TestClient) -> None:
+    store = both.app.state.services.store
+    keys = {role: {"Authorization": f"Bearer {store.create_key(role)}"} for role in ("auditor", "reviewer")}
+    client = both
     cursor = base64.urlsafe_b64encode(b"seq:99999999999999999999999").decode().rstrip("=")
     response = client.get(f"/v1/decisions?cursor={cursor}", headers=keys["auditor"])
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_cursor"

@@ -340,3 +340,22 @@ def test_a_line_that_fills_a_license_exactly_uses_it_not_its_renewal(tmp_path: P
     assert "license D-2026-0001 held by" in decision.explanation
     over = engine.check(pack, {**line, "quantity": 1001})  # one more than the first holds: the renewal
     assert [a["key"] for a in over.accruals] == ["D-2026-0002"]
+
+
+def test_4_the_memory_bandwidth_is_asked_for_only_where_it_can_change_the_decision(
+    shipped_pack: engine.Pack,
+) -> None:
+    """POLICY section 3: a figure the decision does not depend on is not needed. An item below the 3A090
+    thresholds without a memory bandwidth is H20-class or not; that matters only where the H20 class needs a
+    license (China, Hong Kong, Macau and D:5, from 2025-04-09). Everywhere else it is allowed either way."""
+    needs = {"CN", "HK", "MO"} | set(shipped_pack.tables["country_groups"].sets["D:5"])
+    item = {"product": "Example Accelerator Z9", "specs": {"tpp": 1500, "die_area_mm2": 500}, "end_use": "research",
+            "attestations": []}  # fmt: skip
+    for destination in sorted(COUNTRY_CODES):
+        data = tx(id=f"BW-{destination}", destination=destination, customer={"name": "Example Buyer", "country": "JP"},
+                  **item)  # fmt: skip
+        decision = engine.check(shipped_pack, data)
+        unsettled = "ITEM-CLASSIFICATION-UNSETTLED" in decision.rules
+        assert unsettled == (destination in needs), (destination, decision.rules)
+        before = engine.check(shipped_pack, {**data, "date": "2025-04-08"})  # before the H20 class existed
+        assert "ITEM-CLASSIFICATION-UNSETTLED" not in before.rules, destination
