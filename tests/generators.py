@@ -51,6 +51,17 @@ CUSTOMERS = [
     (None, "Gulf AI Holdings", "AE"),
     (None, "Hangzhou Inference Co. Ltd.", "CN"),
     (None, "Example Research GmbH", "DE"),
+    # written in Chinese (POLICY section 8): listed parties as written, traditional, with a place; clean ones;
+    # a license holder by its id under its Chinese name; a name in a script nothing reads
+    (None, "华为技术有限公司", "CN"),
+    (None, "華為技術有限公司", "CN"),
+    (None, "摩尔线程智能科技（北京）有限公司", "CN"),
+    (None, "智谱华章科技有限公司", "CN"),
+    (None, "北京火山引擎科技有限公司", "CN"),
+    (None, "腾讯云计算（北京）有限责任公司", "CN"),
+    ("C-ALI", "阿里云计算有限公司", "CN"),
+    (None, "Газпромбанк", "RU"),
+    (None, "\U000f0041\U000f0042 Co.", "CN"),
 ]
 END_USES = ["commercial-ai", "commercial-ai", "cloud-services", "research", "consumer", "industrial", "military",
             "military-intelligence", "wmd", "supercomputer", "advanced-ic-fabrication", "unknown", None]  # fmt: skip

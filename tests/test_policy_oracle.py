@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 import engine
-from engine.screening import ScreeningIndex
+from engine.screening import ScreeningIndex, name_similarity
 from tests import generators, oracle_transactions
 from tests.conftest import tx as worked_tx
 from tests.policy_oracle import (
@@ -32,6 +32,7 @@ from tests.policy_oracle import (
     DENY,
     INVALID,
     ROUTE_ATTESTATIONS,
+    SCREENED,
     ZERO,
     Listing,
     decide,
@@ -153,12 +154,16 @@ def test_the_whole_attestation_vocabulary_is_valid() -> None:
 # -- the generators keep to what the oracle can judge ---------------------------------------------------------
 
 
-def test_generated_party_names_are_far_from_every_listed_name() -> None:
-    """The oracle takes every party as unlisted; that holds only if no generated name is a possible match."""
-    index = ScreeningIndex.from_files(sorted(DATA.glob("csl_*.csv")))
+def test_generated_party_names_are_far_from_every_listed_name_but_those_the_oracle_is_told_of() -> None:
+    """The oracle takes every party as unlisted but those of `SCREENED`; that holds only if no other generated
+    name is a possible match, and if the matcher finds those as a person reading the lists does."""
+    screening = engine.load_pack().screening
+    assert screening is not None
     names = {name for _, name, _ in generators.CUSTOMERS} | set(oracle_transactions.party_names())
-    near = {name: [(m.matched_name, m.score) for m in index.screen(name)] for name in sorted(names)}
-    assert not {name: hits for name, hits in near.items() if hits}
+    near = {name: [(m.matched_name, m.score) for m in screening.screen(name)] for name in sorted(names)}
+    assert not {name: hits for name, hits in near.items() if hits and name not in SCREENED}
+    for name, listing in SCREENED.items():
+        assert bool(near[name]) == listing.strong and (listing.strong or not screening.readable(name)), name
 
 
 def test_generated_names_are_a_holders_name_or_clearly_another_party(tmp_path: Path) -> None:
@@ -183,7 +188,11 @@ def test_generated_names_are_a_holders_name_or_clearly_another_party(tmp_path: P
     written = [(cid, name) for cid, variants in oracle_transactions.HOLDER_NAMES.items() for name in variants]
     written += [(cid, name) for cid, name, _ in generators.CUSTOMERS if cid in holders]
     assert set(oracle_transactions.HOLDER_NAMES) == set(holders)
-    assert not [(cid, name) for cid, name in written if normalise_name(name) != normalise_name(holders[cid])]
+    assert not [
+        (cid, name)
+        for cid, name in written
+        if normalise_name(name) != normalise_name(holders[cid]) and name_similarity(name, holders[cid]) >= 0.80
+    ]  # the holder's name, or clearly another party's (C-ALI with a name in Chinese: a disagreement, both ways)
 
 
 REACHED = {  # every branch of the oracle the boundary mix must reach, as `effect section ground`

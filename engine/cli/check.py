@@ -174,7 +174,7 @@ def render_decision(decision: Decision) -> str:
         lines.append(f"         cite: {finding.cite}")
         for cond in finding.conditions:
             verdict = {True: "true", False: "false", None: "missing"}[cond.result]
-            observed = json.dumps(cond.observed, default=str)
+            observed = json.dumps(cond.observed, default=str, ensure_ascii=False)
             lines.append(f"         {verdict:<7} {cond.expr}   (observed: {observed})")
     lines.append("")
     lines.extend(textwrap.wrap(decision.explanation, 100, initial_indent="  ", subsequent_indent="  "))

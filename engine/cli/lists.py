@@ -13,7 +13,7 @@ import click
 from engine.cli.common import fail, printable
 from engine.errors import ClearanceError
 from engine.pack.spec import Manifest
-from engine.screening.csl import ListEntry, load_csl
+from engine.screening.csl import ListEntry, load_aliases, load_csl, with_aliases
 
 COMPARED = ("list_code", "name", "alt_names", "addresses", "federal_register_notice", "start_date", "end_date")
 
@@ -78,6 +78,14 @@ def import_list(source: Path, pack_dir: Path, list_name: str | None, dry_run: bo
     current = load_csl(target)[0] if target.is_file() else []
     result = {"list": name, "file": str(target), "entries": loaded.entries, "digest": loaded.digest,
               **compare(current, incoming)}  # fmt: skip
+    aliases_file = manifest.lists[name].aliases
+    if aliases_file:  # kept apart from the list: the new list keeps them; say which name none of its entries
+        try:
+            _, unmatched = with_aliases(incoming, load_aliases(pack_dir / aliases_file))
+        except ClearanceError as exc:
+            fail(str(exc))
+        result["aliases"] = aliases_file
+        result["aliases_unmatched"] = [{"listed": a.listed, "alias": a.name, "line": a.line} for a in unmatched]
     if not dry_run:
         shutil.copyfile(source, target)
     if as_json:
@@ -90,4 +98,9 @@ def import_list(source: Path, pack_dir: Path, list_name: str | None, dry_run: bo
     for kind, sign in (("added", "+"), ("removed", "-"), ("lifted", "^"), ("changed", "~")):
         for item in result[kind][:50]:
             click.echo(printable(f"  {sign} {item['name']} [{item['entry']}]"))
+    if "aliases" in result:
+        kept = "keeps" if not result["aliases_unmatched"] else "keeps, but for"
+        click.echo(f"{result['aliases']}: the list {kept} its aliases" + (":" if result["aliases_unmatched"] else ""))
+        for alias in result["aliases_unmatched"]:
+            click.echo(printable(f"  ? {alias['alias']} (line {alias['line']}): no entry is named `{alias['listed']}`"))
     click.echo(f"{'would write' if dry_run else 'wrote'} {target}; publish the pack to put it in force")

@@ -36,7 +36,7 @@ from engine.pack.names import Names, Site
 from engine.pack.spec import Effective, Manifest, RuleFile, RuleSpec
 from engine.pack.tables import Table, load_table
 from engine.pack.templates import compile_template
-from engine.screening import ScreeningIndex, name_score_function, screen_function
+from engine.screening import ScreeningIndex, name_score_function, screen_function, screenable_function
 
 
 @dataclass
@@ -123,7 +123,10 @@ def load_tables(state: CompileState) -> None:
 def load_lists(state: CompileState) -> None:
     assert state.manifest is not None
     state.screening = read_lists(state.manifest, state.root, state.diagnostics)
-    for function in (screen_function(state.screening), name_score_function()):
+    # lists declared but not loaded (their problems are reported): rules still compile against an empty index,
+    # so that one bad list file is one diagnostic, not one for every rule that screens
+    index = state.screening or (ScreeningIndex.from_entries([], []) if state.manifest.lists else None)
+    for function in (screen_function(index), screenable_function(index), name_score_function()):
         state.functions[function.name] = function
     if state.manifest.facts:
         state.functions.update(external_functions(state.manifest.facts))

@@ -31,6 +31,7 @@ from engine.contract.yamlfile import (
 from engine.errors import Diagnostic, PackError, ScreeningListError
 from engine.pack.spec import Manifest
 from engine.screening import ScreeningIndex
+from engine.screening.csl import ListEntry, ListFile, load_aliases, load_csl, with_aliases
 
 MANIFEST = "pack.yaml"
 
@@ -263,6 +264,7 @@ def pack_digest(root: Path, manifest: Manifest) -> str:
     order and line endings do not change the digest, and any change of content does."""
     paths = {root / MANIFEST, *glob_files(root, manifest.rules)}
     named = [t.file for t in manifest.tables.values()] + [lst.file for lst in manifest.lists.values()]
+    named += [lst.aliases for lst in manifest.lists.values() if lst.aliases]
     paths.update(path for path in (inside(root, file) for file in named) if path is not None)
     digest = hashlib.sha256()
     for path in sorted(p for p in paths if p.is_file()):
@@ -294,27 +296,42 @@ def _tagged(value: Any) -> Any:
 
 
 def read_lists(manifest: Manifest, root: Path, diagnostics: list[Diagnostic]) -> ScreeningIndex | None:
-    """The pack's denied-party lists as one index, or None when it declares none (or one is bad)."""
+    """The pack's denied-party lists as one index, each with its aliases file (native-script names) if it
+    declares one; or None when the pack declares no list (or one is bad)."""
     if not manifest.lists:
         return None
-    paths = []
+    entries: list[ListEntry] = []
+    files: list[ListFile] = []
     for name, spec in manifest.lists.items():
-        found = inside(root, spec.file)
-        if found is None:
-            diagnostics.append(outside(MANIFEST, f"list `{name}`: file", spec.file))
-            return None
-        path = found
-        if not path.is_file():
-            diagnostics.append(
-                Diagnostic(file=MANIFEST, code="file-not-found", message=f"list `{name}`: file `{spec.file}` not found")
-            )
-        paths.append(path)
-    if any(not p.is_file() for p in paths):
+        paths = {}
+        for what, relative in (("file", spec.file), ("aliases", spec.aliases)):
+            if relative is None:
+                continue
+            found = inside(root, relative)
+            if found is None:
+                diagnostics.append(outside(MANIFEST, f"list `{name}`: {what}", relative))
+            elif not found.is_file():
+                diagnostics.append(
+                    Diagnostic(
+                        file=MANIFEST, code="file-not-found", message=f"list `{name}`: {what} `{relative}` not found"
+                    )
+                )
+            else:
+                paths[what] = found
+        if len(paths) < (2 if spec.aliases else 1):
+            continue
+        try:
+            loaded, file = load_csl(paths["file"])
+            if "aliases" in paths:
+                loaded, _ = with_aliases(loaded, load_aliases(paths["aliases"]))
+        except ScreeningListError as exc:
+            path = Path(exc.file)
+            rel = path.relative_to(root).as_posix() if path.is_absolute() and path.is_relative_to(root) else exc.file
+            message = str(exc).split(": ", 1)[-1]
+            diagnostics.append(Diagnostic(file=rel, line=exc.line, code="bad-list", message=message))
+            continue
+        entries.extend(loaded)
+        files.append(file)
+    if len(files) < len(manifest.lists):
         return None
-    try:
-        return ScreeningIndex.from_files(paths)
-    except ScreeningListError as exc:
-        file = Path(exc.file)
-        rel = file.relative_to(root).as_posix() if file.is_absolute() and file.is_relative_to(root) else exc.file
-        diagnostics.append(Diagnostic(file=rel, line=exc.line, code="bad-list", message=str(exc).split(": ", 1)[-1]))
-        return None
+    return ScreeningIndex.from_entries(entries, files)

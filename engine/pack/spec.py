@@ -77,6 +77,12 @@ class ListSpec(_Spec):
 
     file: str
     description: str | None = None
+    aliases: str | None = Field(
+        default=None,
+        description="a CSV file of names the list's entries go by that the list does not give (native-script "
+        "names): columns `list_name` (the entry's name) and `native_name`; kept apart from the list, so that "
+        "importing a new list keeps them",
+    )
 
 
 class FactSpec(_Spec):

@@ -15,7 +15,14 @@ of a listed name; `variants` prepares every listed name and the look-up tables, 
 from __future__ import annotations
 
 from engine.screening.csl import ListEntry, ListFile, list_code, load_csl
-from engine.screening.function import MATCH, PartyMatch, name_score_function, name_similarity, screen_function
+from engine.screening.function import (
+    MATCH,
+    PartyMatch,
+    name_score_function,
+    name_similarity,
+    screen_function,
+    screenable_function,
+)
 from engine.screening.index import Match, ScreeningIndex
 from engine.screening.names import normalize_name
 
@@ -32,4 +39,5 @@ __all__ = [
     "name_similarity",
     "normalize_name",
     "screen_function",
+    "screenable_function",
 ]

@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -182,3 +182,74 @@ def _date(file: str, line: int, name: str, row: list[str], index: int | None) ->
         except ValueError:
             pass
     raise ScreeningListError(file, line, f"`{name}` is not a date of the form YYYY-MM-DD: `{value}`")
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A name a list entry goes by that the list itself does not give (a native-script name): the listed name it
+    belongs to, the alias, and where it was read."""
+
+    listed: str
+    name: str
+    file: str
+    line: int
+
+
+def load_aliases(path: str | Path) -> list[Alias]:
+    """An aliases file: CSV with `list_name` and `native_name` columns (others, such as `script` and `note`,
+    are kept for people)."""
+    file = str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ScreeningListError(file, None, f"cannot read the file: {(exc.strerror or '').lower()}") from exc
+    except UnicodeDecodeError as exc:
+        raise ScreeningListError(file, None, "not valid UTF-8") from exc
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in ("list_name", "native_name") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ScreeningListError(file, 1, f"missing required column `{missing[0]}`")
+    out = []
+    width = len(reader.fieldnames or [])
+    try:
+        for row in reader:
+            if None in row or len(row) != width or None in row.values():  # a name with a comma, unquoted
+                found = len(row) - 1 + len(row.get(None) or []) if None in row else len(row)
+                raise ScreeningListError(
+                    file, reader.line_num, f"expected {width} fields as in the header, found {found} (quote a name "
+                    "that holds a comma)"
+                )  # fmt: skip
+            listed, native = (row.get("list_name") or "").strip(), (row.get("native_name") or "").strip()
+            if not listed or not native:
+                raise ScreeningListError(file, reader.line_num, "an alias needs `list_name` and `native_name`")
+            out.append(Alias(listed, native, file, reader.line_num))
+    except csv.Error as exc:
+        raise ScreeningListError(file, reader.line_num, f"malformed CSV: {exc}") from None
+    return out
+
+
+def with_aliases(entries: list[ListEntry], aliases: list[Alias]) -> tuple[list[ListEntry], list[Alias]]:
+    """The entries with each alias added to the entries of its listed name (matched as written, or with case
+    and spacing folded); and the aliases whose listed name no entry has (a name delisted since)."""
+    by_name: dict[str, list[int]] = {}
+    for index, entry in enumerate(entries):
+        by_name.setdefault(_plain(entry.name), []).append(index)
+    extra: dict[int, list[str]] = {}
+    unmatched = []
+    for alias in aliases:
+        found = by_name.get(_plain(alias.listed))
+        if not found:
+            unmatched.append(alias)
+        for index in found or ():
+            extra.setdefault(index, []).append(alias.name)
+    out = [
+        replace(entry, alt_names=(*entry.alt_names, *(n for n in extra[i] if n not in entry.alt_names)))
+        if i in extra
+        else entry
+        for i, entry in enumerate(entries)
+    ]
+    return out, unmatched
+
+
+def _plain(name: str) -> str:
+    return " ".join(name.casefold().split())

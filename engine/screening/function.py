@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.language import Call, Expr, ExprError, Function
-from engine.language.values import DATE, LIST, MISSING, NUMBER, STRING, Type
+from engine.language.values import BOOL, DATE, LIST, MISSING, NUMBER, STRING, Type
 from engine.screening.csl import ListEntry, ListFile
 from engine.screening.index import ScreeningIndex
 
@@ -37,6 +37,8 @@ MATCH_FIELDS: dict[str, Type] = {
     "entry_id": STRING,
     "start_date": DATE,
     "reasons": STRING,
+    "how": STRING,
+    "score_text": STRING,
 }
 MATCH = Type("match", fields=tuple(MATCH_FIELDS.items()))
 
@@ -58,6 +60,14 @@ class PartyMatch:
     reasons: str
     file: str
     line: int
+    how: str = "its name"
+
+    @property
+    def score_text(self) -> str:
+        """The score as an explanation shows it: two places when that is exact (`1.00`, `0.95`), else all four
+        (`0.9199` is never shown as `0.92`, the strong-match threshold)."""
+        two = self.score.quantize(Decimal("0.01"))
+        return str(two) if two == self.score else f"{self.score:.4f}"
 
     @classmethod
     def of(cls, match: Any) -> PartyMatch:
@@ -76,6 +86,7 @@ class PartyMatch:
             reasons="; ".join(match.reasons),
             file=entry.file,
             line=entry.line,
+            how=match.how,
         )
 
     def __str__(self) -> str:
@@ -89,6 +100,7 @@ class PartyMatch:
             "score": float(self.score),
             "notice": self.notice,
             "list_digest": self.list_digest,
+            "how": self.how,
         }
 
 
@@ -183,6 +195,40 @@ def _codes(expr: Expr, what: str) -> frozenset[str]:
     if expr.type is not LIST or expr.constant is MISSING:
         raise ExprError(f'`screen`: `{what}` must be a list literal of list codes, e.g. ["EL", "MEU"]', "bad-argument")
     return frozenset(expr.constant)
+
+
+def screenable_function(index: Any) -> Function:
+    """`screenable(name)`: whether a party's name can be compared with the lists at all (read in Latin letters,
+    or given by the lists as written); a name in a script the screener cannot read is for a person to screen."""
+    readable = functools.lru_cache(maxsize=16_384)(index.readable if index is not None else _readable_alone)
+
+    def build(call: Call) -> Expr:
+        (name,) = call.args
+        if name.type is not STRING and name.type.kind != "any":
+            raise ExprError(
+                f"`screenable` needs a name (a string), but `{name.text}` is a {name.type}", "type-mismatch"
+            )
+        fn = name.fn
+
+        def screenable(env: Any) -> Any:
+            party = fn(env)
+            return MISSING if party is MISSING or party is None else readable(party)
+
+        return Expr(screenable, BOOL, call.text)
+
+    return Function(
+        name="screenable",
+        signature="screenable(name)",
+        doc="whether a name can be screened at all: read in Latin letters (transliterated, Chinese in Pinyin) or "
+        "given by the lists as written",
+        result=BOOL,
+        build=build,
+        arity=(1, 1),
+    )
+
+
+def _readable_alone(name: str) -> bool:
+    return _index_of("-").readable(name)
 
 
 @functools.lru_cache(maxsize=4_096)

@@ -10,7 +10,8 @@ Armenian `օ`, ...) become that letter, as do the digits `0` and `1` standing be
 
 A word is folded only when every letter of it looks Latin: a word with a Cyrillic letter that imitates
 none (`Газпромбанк`) is Russian, and is transliterated instead (`gazprombank`), so that its `р` reads `r`,
-not `p`. A word written wholly in Cyrillic letters that all imitate Latin ones (`АТОМ`) is read as a
+not `p`; a word of another script (Greek, Arabic, Hangul...) is transliterated by anyascii, and Han characters
+are left to `chinese`. A word written wholly in Cyrillic letters that all imitate Latin ones (`АТОМ`) is read as a
 look-alike: a disguise costs more than a missed transliteration.
 """
 
@@ -21,7 +22,10 @@ import re
 import unicodedata
 from types import MappingProxyType
 
+from anyascii import anyascii
 from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
+
+from engine.screening.chinese import has_han
 
 # Latin letters that NFKD leaves whole, in the spelling the lists use.
 _LATIN = MappingProxyType(
@@ -98,7 +102,10 @@ def _fold_word(word: str) -> str:
     bases = [_base(ch) for ch in word]
     if all(_looks_latin(ch, table) for ch in bases):
         return "".join(table.get(ch) or _LATIN.get(ch.lower(), ch) for ch in bases)
-    return "".join(_transliterate(ch) for ch in word)
+    read = "".join(_transliterate(ch) for ch in word)
+    if has_han(word) or any(ch.isascii() and ch.isalnum() for ch in read):
+        return read
+    return word  # no reading: kept as written, and the name cannot be screened
 
 
 def _base(ch: str) -> str:
@@ -113,8 +120,16 @@ def _looks_latin(ch: str, table: MappingProxyType[str, str]) -> bool:
 
 
 def _transliterate(ch: str) -> str:
+    """A letter in Latin letters: Cyrillic as the lists spell it, Latin letters NFKD leaves whole, any other
+    script but Han (read in Pinyin by `chinese`) through anyascii; a character it has no reading for is kept
+    (and the name then cannot be screened: see `screening.index.ScreeningIndex.readable`)."""
     if ch.isascii():
         return ch
     lower = ch.lower()
     found = _CYRILLIC.get(lower)
-    return found if found is not None else _LATIN.get(lower, ch)
+    if found is not None:
+        return found
+    found = _LATIN.get(lower)
+    if found is not None or has_han(ch) or not ch.isalnum():
+        return found if found is not None else ch
+    return str(anyascii(ch))

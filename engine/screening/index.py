@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.screening.alignment import CAP, Alignment, Query, align
+from engine.screening.chinese import han_core, has_han, pinyin_name
 from engine.screening.containment import CONTAINED, CONTAINED_KEY_SIMILARITY, word_bar
 from engine.screening.csl import ListEntry, ListFile, load_csl
 from engine.screening.explanation import explain
@@ -33,6 +35,7 @@ class Match:
     score: float
     reasons: tuple[str, ...]
     list_digest: str
+    how: str = "its name"  # "its alias `...`", "its Chinese name", "pinyin `...`", "transliterated `...`"
 
 
 class ScreeningIndex:
@@ -119,9 +122,14 @@ class ScreeningIndex:
             raise ValueError(f"threshold `{threshold}` is not between 0 and 1")
         if limit < 0:
             raise ValueError(f"limit `{limit}` is negative")
-        normalized = normalize_name(name)
-        if not normalized or limit == 0:
+        if limit == 0:
             return []
+        reading = None  # a Chinese name's Pinyin, compared as a Latin name is
+        if has_han(name):
+            reading = pinyin_name(name)
+            normalized = normalize_name(reading) if reading is not None else ""
+        else:
+            normalized = normalize_name(name)
         wanted = None if lists is None else {code.strip().upper() for code in lists}
         entries = self._entries
         variants = self._tables.variants
@@ -140,6 +148,13 @@ class ScreeningIndex:
             if held is None or score > held[0] or (score == held[0] and vid < held[1]):
                 best[entry] = (score, vid, why)
 
+        if reading is not None or has_han(name):
+            for vid, native in self._tables.native.get(han_core(name), ()):
+                if allowed(vid):
+                    offer(vid, 1.0, f"native:{native}")
+        if not normalized:
+            ranked = sorted(best.values(), key=lambda held: (-held[0], self._sort_key(held[1])))
+            return [self._match(None, score, vid, why, country, name) for score, vid, why in ranked[:limit]]
         for vid in self._tables.normalized.get(normalized, ()):
             if allowed(vid):
                 offer(vid, 1.0, "equal")
@@ -158,7 +173,16 @@ class ScreeningIndex:
                     offer(vid, ACRONYM_SCORE, why)
 
         ranked = sorted(best.values(), key=lambda held: (-held[0], self._sort_key(held[1])))
-        return [self._match(query, score, vid, why, country) for score, vid, why in ranked[:limit]]
+        return [self._match(query, score, vid, why, country, name, reading) for score, vid, why in ranked[:limit]]
+
+    def readable(self, name: str) -> bool:
+        """Whether `name` can be compared with the lists at all: read in Latin letters (transliterated, or a
+        Chinese name in Pinyin) with something left to compare, or a Chinese name the lists give as written.
+        A name that is not (an unknown script, symbols only) must be screened by a person."""
+        if has_han(name):
+            return pinyin_name(name) is not None or han_core(name) in self._tables.native
+        normalized = normalize_name(name)
+        return bool(normalized) and normalized.isascii()
 
     # the query --------------------------------------------------------------------------------------
     def _prepare(self, normalized: str) -> Query:
@@ -268,18 +292,34 @@ class ScreeningIndex:
         entry = self._entries[self._tables.variants[vid].entry]
         return (entry.name, entry.list_code, entry.file, entry.line)
 
-    def _match(self, query: Query, score: float, vid: int, why: Alignment | str, country: str | None) -> Match:
+    def _match(
+        self, query: Query | None, score: float, vid: int, why: Alignment | str, country: str | None, name: str,
+        reading: str | None = None,
+    ) -> Match:  # fmt: skip
         variant = self._tables.variants[vid]
         entry = self._entries[variant.entry]
         reasons: list[str] = []
-        if variant.alias:
-            reasons.append(f"alias `{variant.name}`")
-        if why == "equal":
-            reasons.append(f"normalised names equal: `{query.normalized}`")
-        elif isinstance(why, str):
-            reasons.append(why)
+        matched, alias = variant.name, variant.alias
+        if isinstance(why, str) and why.startswith("native:"):
+            matched, alias = why.removeprefix("native:"), True
+            how = "its Chinese name"
+            reasons.append(
+                f"its Chinese name `{matched}` equals `{name}` as written (simplified, without company forms)"
+            )
         else:
-            reasons.extend(explain(query, variant, why))
+            how = f"pinyin `{reading}`" if reading is not None else _how(name, variant)
+            if reading is not None:
+                reasons.append(f"read in Pinyin as `{reading}`")
+            if variant.alias:
+                reasons.append(f"alias `{variant.name}`")
+            if why == "equal":
+                assert query is not None
+                reasons.append(f"normalised names equal: `{query.normalized}`")
+            elif isinstance(why, str):
+                reasons.append(why)
+            else:
+                assert query is not None
+                reasons.extend(explain(query, variant, why))
         if country:
             code = country.strip().upper()
             if not entry.addresses:
@@ -288,7 +328,21 @@ class ScreeningIndex:
                 reasons.append(f"address mentions `{code}`")
             else:
                 reasons.append(f"address does not mention `{code}`")
-        return Match(entry, variant.name, variant.alias, score, tuple(reasons), self._digests[variant.entry])
+        return Match(entry, matched, alias, score, tuple(reasons), self._digests[variant.entry], how)
+
+
+def _how(name: str, variant: Variant) -> str:
+    """How a name in Latin letters (or transliterated into them) met a listed name."""
+    letters = [ch for ch in name if ch.isalpha()]
+    if letters and not any(ch.isascii() for ch in letters) and not any(_looks_latin_letter(ch) for ch in letters):
+        return f"transliterated `{normalize_name(name)}`"
+    if has_han(variant.name):
+        return f"the Pinyin of its Chinese name `{variant.name}`"
+    return f"its alias `{variant.name}`" if variant.alias else "its name"
+
+
+def _looks_latin_letter(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("LATIN ")
 
 
 def _may_hold(query: Query, variant: Variant, parts: set[str]) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from engine.screening.chinese import han_core, has_han, pinyin_name
 from engine.screening.containment import required_words
 from engine.screening.csl import ListEntry
 from engine.screening.glyphs import fold_lookalikes
@@ -65,18 +66,27 @@ class Tables:
     halves: Mapping[str, tuple[str, ...]]
     folds: Mapping[str, tuple[str, ...]]
     skeletons: Mapping[str, tuple[str, ...]]
+    native: Mapping[str, tuple[tuple[int, str], ...]]  # a Chinese name as written -> (an entry's variant, the name)
 
 
 def build_tables(entries: tuple[ListEntry, ...]) -> Tables:
     """Prepare every name of `entries`; token weights account for how common a token is in them."""
     raw: list[tuple[int, str, bool, str, tuple[str, ...]]] = []
+    native: dict[str, dict[int, str]] = {}  # a Chinese name as written (`chinese.han_core`) -> entry -> name
     classes_of: dict[str, int] = {}
     frequency: dict[str, int] = {}
     for index, entry in enumerate(entries):
         seen: set[str] = set()
         words: set[str] = set()
         for name, alias in _names_of(entry):
-            normalized = normalize_name(name) or _fallback_normalized(name)
+            if has_han(name):  # a Chinese name: compared as written (`native`), and as its Pinyin reads
+                native.setdefault(han_core(name), {}).setdefault(index, name)
+                reading = pinyin_name(name)
+                if reading is None:
+                    continue
+                normalized = normalize_name(reading)
+            else:
+                normalized = normalize_name(name) or _fallback_normalized(name)
             if not normalized or normalized in seen:
                 continue
             seen.add(normalized)
@@ -130,7 +140,17 @@ def build_tables(entries: tuple[ListEntry, ...]) -> Tables:
         folded = known[word][2]
         if len(folded) >= 4 and known[word][0] != NUMERIC:
             skeletons.setdefault(skeleton(folded), []).append(word)
+    # each Chinese name as written finds the entries' first variants (a match as written scores 1.0 whatever
+    # variant carries it; the explanation names the Chinese name itself)
+    first: dict[int, int] = {}
+    for vid, variant in enumerate(variants):
+        first.setdefault(variant.entry, vid)
+    native_index = {
+        core: tuple(sorted((first[e], name) for e, name in found.items() if e in first))
+        for core, found in native.items()
+    }
     return Tables(
+        native=native_index,
         variants=tuple(variants),
         known=known,
         normalized=_frozen(normalized_index),

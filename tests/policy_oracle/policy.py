@@ -70,6 +70,22 @@ class Listing:
 
     effect: str
     strong: bool
+    since: dt.date | None = None  # the entry's start date: not listed before it
+
+
+# What a person reading the lists finds for the generated parties that are listed (tests/generators.py): the
+# Chinese names of Huawei (Entity List from 2019-05-21), Moore Threads (from 2023-10-17) and Zhipu (from
+# 2025-01-16, named without its city); Gazprombank, written
+# in Cyrillic, on the Sectoral Sanctions list (another CSL list: review, and it fails route condition 5); and a
+# name in characters no one can read, which must be screened by hand (review).
+SCREENED = {
+    "华为技术有限公司": Listing(DENY, strong=True, since=dt.date(2019, 5, 21)),
+    "華為技術有限公司": Listing(DENY, strong=True, since=dt.date(2019, 5, 21)),
+    "摩尔线程智能科技（北京）有限公司": Listing(DENY, strong=True, since=dt.date(2023, 10, 17)),
+    "智谱华章科技有限公司": Listing(DENY, strong=True, since=dt.date(2025, 1, 16)),  # Beijing Zhipu Huazhang
+    "Газпромбанк": Listing(REVIEW, strong=True),
+    "\U000f0041\U000f0042 Co.": Listing(REVIEW, strong=False),
+}
 
 
 @dataclass(frozen=True)
@@ -145,12 +161,17 @@ def judge(
 ) -> Judgement:
     """Judge one transaction (the JSON-like dict of SPEC.md) under the brief.
 
-    `listings` maps a party name to what screening found for it; every other party is unlisted."""
+    `listings` maps a party name to what screening found for it (default: `SCREENED`); every other party is
+    unlisted."""
     data = data or policy_data()
-    listings = listings or {}
     if invalid_input(tx):
         return Judgement(INVALID, ZERO)
     facts = Facts.of(tx)
+    listings = {
+        name: listing
+        for name, listing in (SCREENED if listings is None else listings).items()
+        if listing.since is None or facts.date >= listing.since
+    }
     standing = list(standing_rules(facts, data, listings))
     item = resolve_item(tx, data)
     if facts.date < COVERAGE_FROM:  # section 1: only the rules in force at every date decide; else review

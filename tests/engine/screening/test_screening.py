@@ -23,6 +23,7 @@ from engine.screening import (
     normalize_name,
 )
 from engine.screening.alignment import align
+from engine.screening.csl import load_aliases, with_aliases
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "screening"
 AI = FIXTURES / "csl_ai_entities.csv"
@@ -635,6 +636,8 @@ def scored_pairs() -> list[tuple[dict[str, str], float]]:
     fixtures: dict[str, tuple[ListEntry, ListFile]] = {}
     for path in (AI, SAMPLE):
         entries, file = load_csl(path)
+        if path == AI:  # with the Chinese names it goes by, as the shipped pack declares them
+            entries, _ = with_aliases(entries, load_aliases(FIXTURES / "native_names.csv"))
         for e in entries:
             fixtures.setdefault(e.name, (e, file))
     return [(row, pair_score(row["query"], row["listed"], fixtures)) for row in labeled_pairs()]
@@ -706,6 +709,22 @@ def test_adversarial_pairs_by_kind(scored_pairs: list[tuple[dict[str, str], floa
         "Gulf Gate Trading LLC",
         "International Semiconductor Manufacturing Services Group",
     ]
+
+
+def test_chinese_pairs_by_kind(scored_pairs: list[tuple[dict[str, str], float]]) -> None:
+    """POLICY section 8, third edition: a listed party's Chinese name, as written, in traditional characters or
+    with a place qualifier, is a strong match; read in Pinyin alone, at least a possible one but for a name whose
+    Pinyin shares nothing with the listed name (`寒武纪`, hanwuji, is Cambricon); clean names of unlisted
+    companies stay below a possible match whatever generic words they share with a listed one."""
+
+    def scores(kind: str) -> dict[str, float]:
+        return {row["query"]: score for row, score in scored_pairs if row["kind"] == kind}
+
+    for kind in ("chinese-as-written", "chinese-traditional", "chinese-place"):
+        assert len(scores(kind)) >= 6 and {q: s for q, s in scores(kind).items() if s < DENY} == {}, kind
+    assert {q: s for q, s in scores("chinese-pinyin").items() if s < 0.80} == {"寒武纪": 0.597}
+    clean = scores("chinese-clean")
+    assert len(clean) >= 12 and {q: s for q, s in clean.items() if s >= 0.80} == {}
 
 
 # the index as a value ----------------------------------------------------------------------------------
