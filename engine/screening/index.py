@@ -124,12 +124,7 @@ class ScreeningIndex:
             raise ValueError(f"limit `{limit}` is negative")
         if limit == 0:
             return []
-        reading = None  # a Chinese name's Pinyin, compared as a Latin name is
-        if has_han(name):
-            reading = pinyin_name(name)
-            normalized = normalize_name(reading) if reading is not None else ""
-        else:
-            normalized = normalize_name(name)
+        reading, normalized = self.compared_as(name)
         wanted = None if lists is None else {code.strip().upper() for code in lists}
         entries = self._entries
         variants = self._tables.variants
@@ -148,8 +143,8 @@ class ScreeningIndex:
             if held is None or score > held[0] or (score == held[0] and vid < held[1]):
                 best[entry] = (score, vid, why)
 
-        if reading is not None or has_han(name):
-            for vid, native in self._tables.native.get(han_core(name), ()):
+        if has_han(name):
+            for vid, native in self.native_matches(name):
                 if allowed(vid):
                     offer(vid, 1.0, f"native:{native}")
         if not normalized:
@@ -174,6 +169,19 @@ class ScreeningIndex:
 
         ranked = sorted(best.values(), key=lambda held: (-held[0], self._sort_key(held[1])))
         return [self._match(query, score, vid, why, country, name, reading) for score, vid, why in ranked[:limit]]
+
+    @staticmethod
+    def compared_as(name: str) -> tuple[str | None, str]:
+        """A name as the matcher compares it with the lists' Latin names: its Pinyin reading (a name in Chinese;
+        else None) and its normalised form."""
+        if has_han(name):
+            reading = pinyin_name(name)
+            return reading, normalize_name(reading) if reading is not None else ""
+        return None, normalize_name(name)
+
+    def native_matches(self, name: str) -> tuple[tuple[int, str], ...]:
+        """The (variant, Chinese name) of every entry whose Chinese name is `name` as written."""
+        return self._tables.native.get(han_core(name), ()) if has_han(name) else ()
 
     def readable(self, name: str) -> bool:
         """Whether `name` can be compared with the lists at all: read in Latin letters (transliterated, or a

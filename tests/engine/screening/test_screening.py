@@ -502,10 +502,10 @@ def test_candidate_pruning_loses_no_match(index: ScreeningIndex) -> None:
     """Screening through the index equals scoring every listed name, for the labeled queries."""
     tables = index._tables
     for row in labeled_pairs():
-        query = index._prepare(normalize_name(row["query"]))
+        query = index._prepare(index.compared_as(row["query"])[1])
         if not query.tokens:
             continue
-        brute: dict[int, float] = {}
+        brute: dict[int, float] = {tables.variants[vid].entry: 1.0 for vid, _ in index.native_matches(row["query"])}
         for variant in tables.variants:
             score = (
                 1.0
