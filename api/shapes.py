@@ -27,6 +27,9 @@ PERMISSIONS = {
     "batches:create": {"submitter"},
     "rulesets:read": {"submitter", "reviewer", "auditor", "rules-admin"},
     "rulesets:publish": {"rules-admin"},
+    "rulesets:activate": {"rules-admin"},
+    "rulesets:shadow": {"rules-admin"},
+    "rulesets:shadow-report": {"rules-admin", "auditor"},
     "simulations:create": {"rules-admin", "auditor"},
 }
 EXAMPLE = {
@@ -66,6 +69,13 @@ class Simulation(BaseModel):
         default=None, max_length=300, description="the current version (default: the one in force)"
     )
     since: dt.date | None = Field(default=None, description="logged decisions since this day (default: all)")
+    as_of: dt.date | None = Field(
+        default=None, description="judge every transaction as if it shipped on this day (default: its own date)"
+    )
+
+
+class Activation(BaseModel):
+    note: Text = Field(min_length=1, max_length=5000, description="why this version goes into force: required")
 
 
 class Resolution(BaseModel):

@@ -1,15 +1,19 @@
-"""The versions a running server judges under: the one in force, and others pinned by name, each compiled once.
+"""The versions a running server judges under: the one in force, a candidate shadowed beside it, and others
+pinned by name, each compiled once.
 
-The version in force is the newest version of the server's pack published in the log (the pack the server
-started with while none is), asked of the log at most every few seconds by one request while the others
-arriving meanwhile wait for its answer. Pinned versions are named by label, `pack@label` or digest; every name
-is first resolved to a digest by the log, so that the compiled packs are kept by digest only, and at most
-`CACHE_SIZE` of them (the start-up pack aside): a stream of distinct names cannot grow the memory.
+The version in force is the version of the server's pack that the log's latest activation names (the pack the
+server started with while none was ever activated); the shadowed candidate, the one the latest `shadow` names.
+Both are asked of the log at most every `NEWEST_SECONDS` by one request while the others arriving meanwhile
+wait for its answer: an activation reaches every worker process within that time. Pinned versions are named by
+label, `pack@label` or digest; every name is first resolved to a digest by the log, so that the compiled packs
+are kept by digest only, and at most `CACHE_SIZE` of them (the start-up pack aside): a stream of distinct names
+cannot grow the memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
 from typing import Any
@@ -19,8 +23,9 @@ from fastapi.concurrency import run_in_threadpool
 from api.errors import ApiError
 from engine.pack import Pack
 from engine.store import DecisionLog, NotFound, StoreError
+from engine.store.versions import IN_FORCE_SECONDS
 
-NEWEST_SECONDS = 5.0  # how long the newest published version is remembered before the log is asked again
+NEWEST_SECONDS = IN_FORCE_SECONDS  # how long the version in force is remembered before the log is asked again
 CACHE_SIZE = 8  # compiled versions kept besides the start-up pack
 
 
@@ -29,42 +34,54 @@ class Versions:
         self.start, self.store, self.cache_size = start, store, cache_size
         self._packs: OrderedDict[str, Pack] = OrderedDict()
         self._loading: dict[str, asyncio.Future[Pack]] = {}
-        self._newest: tuple[float, str | None] = (0.0, None)
-        self._refreshing: asyncio.Future[str | None] | None = None
+        self._state: tuple[float, str | None, str | None] = (0.0, None, None)  # when, in force, shadowed
+        self._refreshing: asyncio.Future[tuple[str | None, str | None]] | None = None
+        self.last = start  # the version found in force when last asked (for what shows it, not what judges)
 
-    # the version in force ------------------------------------------------------------------------------------
+    # the version in force, and the candidate shadowed beside it --------------------------------------
     async def in_force(self) -> Pack:
-        digest = await self._newest_digest()
-        return self.start if digest is None else await self.by_digest(digest)
+        digest, _ = await self._current()
+        self.last = self.start if digest is None else await self.by_digest(digest)
+        return self.last
+
+    async def shadowed(self) -> Pack | None:
+        """The candidate every live decision is judged again under, if one is shadowed."""
+        _, digest = await self._current()
+        return None if digest is None else await self.by_digest(digest)
 
     def stale(self) -> None:
-        """Ask the log again at the next request (after a publication)."""
-        self._newest = (0.0, None)
+        """Ask the log again at the next request (after a publication or an activation here)."""
+        self._state = (0.0, None, None)
 
-    async def _newest_digest(self) -> str | None:
-        when, digest = self._newest
+    async def _current(self) -> tuple[str | None, str | None]:
+        when, in_force, shadowed = self._state
         if time.monotonic() - when <= NEWEST_SECONDS:
-            return digest
+            return in_force, shadowed
         task = self._refreshing
         if task is None:
             task = self._refreshing = asyncio.ensure_future(self._refresh())
         return await asyncio.shield(task)
 
-    async def _refresh(self) -> str | None:
+    async def _refresh(self) -> tuple[str | None, str | None]:
         try:
-            found = await run_in_threadpool(self.store.newest, self.start.name)
-            digest = found["digest"] if found else None
-            self._newest = (time.monotonic(), digest)
-            return digest
+            held, candidate = await run_in_threadpool(self._ask)
+            self._state = (time.monotonic(), held, candidate)
+            return held, candidate
         finally:
             self._refreshing = None
+
+    def _ask(self) -> tuple[str | None, str | None]:
+        name = self.start.name
+        if self.start.label is None:  # the start-up pack, as the version it was published as (if it was)
+            with contextlib.suppress(StoreError):
+                self.start = self.start.labelled(self.store.version(self.start.digest, False)["label"])
+        held, candidate = self.store.in_force(name), self.store.shadowed(name)
+        return (held["digest"] if held else None), (candidate["digest"] if candidate else None)
 
     # pinned versions ----------------------------------------------------------------------------------------
     async def named(self, ref: str) -> Pack:
         """A published version by label, `pack@label` or digest: 404 when the log has none, 422 when the name
         is ambiguous or the version no longer loads."""
-        if ref == self.start.digest:
-            return self.start
         try:
             record: dict[str, Any] = await run_in_threadpool(self.store.version, ref, False)
         except NotFound as exc:
@@ -74,7 +91,7 @@ class Versions:
         return await self.by_digest(record["digest"])
 
     async def by_digest(self, digest: str) -> Pack:
-        if digest == self.start.digest:
+        if digest == self.start.digest and self.start.label is not None:
             return self.start
         found = self._packs.get(digest)
         if found is not None:

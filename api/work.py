@@ -31,7 +31,7 @@ def simulate_logged(store: DecisionLog, current: engine.Pack, body: Simulation) 
         write_files(Path(tmp), body.candidate)
         candidate = engine.load_pack(tmp)
         since = dt.datetime.combine(body.since, dt.time(), dt.timezone.utc) if body.since else None
-        return simulate(current, candidate, store.logged(since))
+        return simulate(current, candidate, store.logged(since), as_of=body.as_of)
 
 
 def batch_file(

@@ -4,6 +4,7 @@ escaping templates; every POST is checked by `security.check_form`."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 import tempfile
@@ -85,7 +86,7 @@ def add_console(app: FastAPI, *, secure_cookies: bool = False) -> None:
 
     def page(request: Request, name: str, title: str, current: str, status: int = 200, **context: Any) -> HTMLResponse:
         role = getattr(request.state, "role", None)
-        in_force = getattr(request.state, "in_force", None) or services.pack
+        in_force = getattr(request.state, "in_force", None) or versions.last
         return templates.TemplateResponse(
             request,
             name,
@@ -386,8 +387,20 @@ def add_console(app: FastAPI, *, secure_cookies: bool = False) -> None:
     @router.get("/rules", response_class=HTMLResponse)
     async def rules(request: Request) -> HTMLResponse:
         signed_in(request, "rulesets:read")
-        await in_force(request)
-        return page(request, "rules.html", "Rules", "Rules", versions=await run_in_threadpool(store.versions))
+        pack = await in_force(request)
+        published = await run_in_threadpool(store.versions, pack.name)
+        activations = await run_in_threadpool(store.activations, pack.name)
+        shadowing = await run_in_threadpool(store.shadowed, pack.name)
+        return page(request, "rules.html", "Rules", "Rules", versions=published, activations=activations[::-1],
+                    shadowing=shadowing)  # fmt: skip
+
+    @router.get("/rules/shadow", response_class=HTMLResponse)
+    async def shadow(request: Request) -> HTMLResponse:
+        signed_in(request, "rulesets:shadow-report")
+        pack = await in_force(request)
+        report = await run_in_threadpool(store.shadow_report, pack.name)
+        shadowing = await run_in_threadpool(store.shadowed, pack.name)
+        return page(request, "shadow.html", "Shadow", "Rules", report=report, shadowing=shadowing)
 
     @router.get("/rules/diff", response_class=HTMLResponse)
     async def rules_diff(request: Request, show: str = "diff") -> HTMLResponse:
@@ -399,13 +412,16 @@ def add_console(app: FastAPI, *, secure_cookies: bool = False) -> None:
         except StoreError as exc:
             return problem(request, 404, f"No such version: {exc}", "Rules")
         simulation = None
+        as_of = None
+        with contextlib.suppress(ValueError):
+            as_of = dt.date.fromisoformat(request.query_params.get("as_of", ""))
         if show == "simulate":
             signed_in(request, "simulations:create")
             try:
                 current, candidate = await versions.by_digest(old["digest"]), await versions.by_digest(new["digest"])
             except ApiError as exc:
                 return problem(request, exc.status, f"Cannot simulate: {exc.message}", "Rules")
-            simulation = await run_in_threadpool(lambda: simulate(current, candidate, store.logged()))
+            simulation = await run_in_threadpool(lambda: simulate(current, candidate, store.logged(), as_of=as_of))
         return page(request, "diff.html", "Diff", "Rules", old=old, new=new, result=diff(old["files"], new["files"]),
                     simulation=simulation)  # fmt: skip
 

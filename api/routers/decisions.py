@@ -53,7 +53,7 @@ async def stored(app: Services, pack: engine.Pack, tx: engine.Transaction, key_i
     def answer(outcome: Any) -> None:  # called by the log's writer after the commit
         loop.call_soon_threadsafe(settle, outcome)
 
-    app.store.submit_later(pack, tx, key_id, answer)
+    app.store.submit_later(pack, tx, key_id, answer, shadow=await app.versions.shadowed())
     outcome = await answered
     try:
         if isinstance(outcome, BaseException):

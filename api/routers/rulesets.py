@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.dependencies import Caller, Services, caller, read_model, services
 from api.errors import ApiError
-from api.shapes import MAX_PACK, Publication, Simulation
+from api.shapes import MAX_PACK, Activation, Publication, Simulation
 from api.work import publish, ref, simulate_logged
 from engine.errors import ClearanceError
 from engine.store import Conflict, NotFound, StoreError
@@ -48,6 +48,31 @@ async def diff_rulesets(
     return diff(before["files"], after["files"])
 
 
+@router.get("/v1/rulesets/{pack_name}/shadow")
+async def shadow_report(
+    pack_name: str,
+    who: Annotated[Caller, Depends(caller("rulesets:shadow-report"))],
+    app: Annotated[Services, Depends(services)],
+    limit: Annotated[int, Query(ge=0, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Where the shadowed candidate and the version in force disagree on the live decisions both judged."""
+    report: dict[str, Any] = await run_in_threadpool(app.store.shadow_report, pack_name, None, limit)
+    report["shadowing"] = await run_in_threadpool(app.store.shadowed, pack_name)
+    return report
+
+
+@router.delete("/v1/rulesets/{pack_name}/shadow")
+async def stop_shadow(
+    pack_name: str,
+    who: Annotated[Caller, Depends(caller("rulesets:shadow"))],
+    app: Annotated[Services, Depends(services)],
+) -> dict[str, Any]:
+    """Stop judging live decisions again under the candidate."""
+    ended = await run_in_threadpool(app.store.stop_shadow, pack_name, who.key_id)
+    app.versions.stale()
+    return {"pack": pack_name, "ended": ended}
+
+
 @router.get("/v1/rulesets/{pack_name}/{label}")
 async def get_ruleset(
     pack_name: str,
@@ -63,6 +88,47 @@ async def get_ruleset(
     except StoreError as exc:
         raise ApiError(400, "bad_reference", str(exc)) from None
     return found
+
+
+@router.post("/v1/rulesets/{pack_name}/{label}/activate")
+async def activate_ruleset(
+    pack_name: str,
+    label: str,
+    body: Activation,
+    who: Annotated[Caller, Depends(caller("rulesets:activate"))],
+    app: Annotated[Services, Depends(services)],
+) -> dict[str, Any]:
+    """Put a published version in force (rolling back is activating an earlier one): who, when and why are
+    chained in the log, and every server process takes it within five seconds."""
+    try:
+        record: dict[str, Any] = await run_in_threadpool(
+            app.store.activate, ref(pack_name, label), body.note, who.key_id
+        )
+    except NotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    except StoreError as exc:
+        raise ApiError(422, "not_activated", str(exc)) from None
+    app.versions.stale()
+    return record
+
+
+@router.post("/v1/rulesets/{pack_name}/{label}/shadow")
+async def start_shadow(
+    pack_name: str,
+    label: str,
+    who: Annotated[Caller, Depends(caller("rulesets:shadow"))],
+    app: Annotated[Services, Depends(services)],
+) -> dict[str, Any]:
+    """Judge every live decision again under this candidate, beside the version in force: the answer is stored
+    beside the decision, never sent, never counted against a license (`GET .../shadow` reports)."""
+    try:
+        record: dict[str, Any] = await run_in_threadpool(app.store.shadow, ref(pack_name, label), who.key_id)
+    except NotFound as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    except StoreError as exc:
+        raise ApiError(422, "not_shadowed", str(exc)) from None
+    app.versions.stale()
+    return {"shadowing": record}
 
 
 @router.post("/v1/rulesets", status_code=201, openapi_extra={"requestBody": PACK_BODY})

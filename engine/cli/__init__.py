@@ -18,7 +18,16 @@ from engine.cli.lists import lists_group
 from engine.cli.rules import rules
 from engine.cli.screen import screen
 from engine.cli.store import keys, log_group, reviews
-from engine.cli.versions import publish, replay, rules_diff, simulate_command, version, versions
+from engine.cli.versions import (
+    activate,
+    publish,
+    replay,
+    rules_diff,
+    shadow,
+    simulate_command,
+    version,
+    versions,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,7 +46,7 @@ main.add_command(log_group)
 main.add_command(reviews)
 main.add_command(replay)
 main.add_command(simulate_command)
-for command in (publish, versions, version, rules_diff):
+for command in (publish, activate, shadow, versions, version, rules_diff):
     rules.add_command(command)
 
 __all__ = ["main"]

@@ -164,7 +164,7 @@ def render_decision(decision: Decision) -> str:
     stamp = f"  [{decision.decision_id}]" if decision.decision_id else ""
     lines = [
         f"{decision.transaction_id}: {decision.decision.upper()}  {fee}  "
-        f"({ruleset['pack']} {ruleset['version']}, {ruleset['digest'][:15]}){stamp}"
+        f"({ruleset['pack']} {ruleset.get('label') or ruleset['version']}, {str(ruleset['digest'])[:15]}){stamp}"
     ]
     for finding in decision.findings:
         lines.append(f"  {finding.effect:<6} {finding.rule}: {finding.title}")

@@ -47,21 +47,21 @@ def named_log(database: str | None) -> str | None:
 
 def judging_pack(pack: Pack, explicit: bool, database: str | None) -> tuple[Pack, DecisionLog | None, str]:
     """The pack a command judges under, the log it was told of, and a line saying which: with a log named,
-    the newest version published there (unless a pack directory was given explicitly); else the pack itself."""
+    the version in force there (unless a pack directory was given explicitly); else the pack itself."""
     target = named_log(database)
     where = _shown(pack.root) if explicit or os.environ.get("CLEARANCE_PACK") else "the shipped pack"
     if target is None:
         return pack, None, f"rules: {pack.name} {pack.version} from {where} (no decision log named)"
     store = open_log(target)
-    newest = None if explicit else store.newest(pack.name)
-    if newest is None or newest["digest"] == pack.digest:
-        label = f" ({newest['label']}, published)" if newest else ""
-        return pack, store, f"rules: {pack.name} {pack.version}{label} from {where}; decision log {target}"
+    held = None if explicit else store.in_force(pack.name)
+    if held is None:
+        why = "a pack directory given" if explicit else "no version activated there"
+        return pack, store, f"rules: {pack.name} {pack.version} from {where} ({why}); decision log {target}"
     try:
-        version = store.load_version(newest["digest"])
+        version = store.load_version(held["digest"])
     except StoreError as exc:
         fail(str(exc))
-    return version, store, f"rules: {pack.name} {newest['label']}, the newest published version in {target}"
+    return version, store, f"rules: {pack.name} {held['label']} ({held['digest'][:19]}), in force in {target}"
 
 
 def _shown(path: Path) -> str:

@@ -14,13 +14,14 @@ from typing import Any
 import click
 
 from engine.cli.common import fail, open_pack, pack_option, printable, render_diagnostics
-from engine.cli.store import database_option, log_group, open_log
+from engine.cli.store import database_option, log_group, named_log, open_log
 from engine.contract import transaction_from_row
 from engine.errors import ClearanceError, PackError
 from engine.evaluation import FactProvider
 from engine.pack import Pack
 from engine.store import StoreError
 from engine.store.diff import diff, render
+from engine.store.shadows import render as render_shadow
 from engine.store.simulate import render as render_simulation
 from engine.store.simulate import simulate
 from engine.store.versions import pack_files
@@ -31,17 +32,46 @@ from engine.store.versions import pack_files
 @click.option("--note", required=True, help="What changed, and why (kept with the version).")
 @click.option("--label", default=None, help="The version's label (default: the pack's `version`).")
 @click.option("--by", "by", default=os.environ.get("USER"), help="Who publishes (default: $USER).")
+@click.option("--activate", is_flag=True, help="Also put it in force (`rules activate`), with the same note.")
 @database_option
-def publish(pack_dir: Path, note: str, label: str | None, by: str | None, database: str | None) -> None:
-    """Publish PACK as an immutable version, after its own tests pass."""
+def publish(pack_dir: Path, note: str, label: str | None, by: str | None, activate: bool, database: str | None) -> None:
+    """Publish PACK as an immutable version, after its own tests pass. Publishing does not put it in force:
+    `clearance rules activate PACK@LABEL` does (or `--activate` here)."""
+    store = open_log(database)
     try:
-        record, created = open_log(database).publish(pack_dir, note, by, label)
+        record, created = store.publish(pack_dir, note, by, label)
+        if activate:
+            store.activate(record["digest"], note, by)
     except PackError as exc:
         fail(render_diagnostics(exc))
     except ClearanceError as exc:
         fail(str(exc))
-    what = "published" if created else "already published"
-    click.echo(f"{what}: {record['pack']} {record['label']} {record['digest']}")
+    in_force = store.in_force(record["pack"])
+    state = "in force" if in_force and in_force["digest"] == record["digest"] else "not in force"
+    if created:
+        click.echo(f"published: {record['pack']} {record['label']} {record['digest']} ({state})")
+    else:  # the same content: that version, whatever label was asked for
+        asked = f" (asked for `{label}`)" if label and label != record["label"] else ""
+        click.echo(f"already published as {record['pack']} {record['label']}{asked}: {record['digest']} ({state})")
+    if in_force is not None and state == "not in force":
+        click.echo(f"in force: {in_force['pack']} {in_force['label']}; put it in force with "
+                   f"`clearance rules activate {record['pack']}@{record['label']} --note ...`")  # fmt: skip
+
+
+@click.command("activate")
+@click.argument("ref", metavar="PACK@LABEL")
+@click.option("--note", required=True, help="Why (kept in the log with who and when).")
+@click.option("--by", "by", default=os.environ.get("USER"), help="Who activates (default: $USER).")
+@database_option
+def activate(ref: str, note: str, by: str | None, database: str | None) -> None:
+    """Put a published version in force; servers take it within five seconds. Rolling back is activating an
+    earlier version. Every activation is an entry of the tamper-evident log."""
+    try:
+        record = open_log(database).activate(ref, note, by)
+    except ClearanceError as exc:
+        fail(str(exc))
+    previous = f" (was {record['previous'][:19]})" if record["previous"] else ""
+    click.echo(f"in force: {record['pack']} {record['label']} {record['digest']}{previous}")
 
 
 @click.command("versions")
@@ -49,14 +79,64 @@ def publish(pack_dir: Path, note: str, label: str | None, by: str | None, databa
 @click.option("--json", "as_json", is_flag=True)
 @database_option
 def versions(pack_name: str | None, as_json: bool, database: str | None) -> None:
-    """The published versions, oldest first."""
-    found = open_log(database).versions(pack_name)
+    """The published versions, oldest first, the one in force marked; then the activations."""
+    store = open_log(database)
+    found = store.versions(pack_name)
+    forces = {name: store.in_force(name) for name in dict.fromkeys(v["pack"] for v in found)}
+    for item in found:
+        held = forces.get(item["pack"])
+        item["in_force"] = held is not None and held["digest"] == item["digest"]
+    activations = store.activations(pack_name)
     if as_json:
-        click.echo(json.dumps(found, indent=2))
+        click.echo(json.dumps({"versions": found, "activations": activations}, indent=2))
         return
     for item in found:
-        click.echo(printable(f"{item['published_at']}  {item['pack']} {item['label']}  {item['digest']}  "
+        mark = "*" if item["in_force"] else " "
+        click.echo(printable(f"{mark} {item['published_at']}  {item['pack']} {item['label']}  {item['digest']}  "
                              f"by {item['published_by']}: {item['note']}"))  # fmt: skip
+    if not any(item["in_force"] for item in found):
+        click.echo("(no version activated: servers judge under the pack they were started with)")
+    for event in activations:
+        click.echo(printable(f"  activated {event['activated_at']}  {event['pack']} {event['label']}  by "
+                             f"{event['activated_by']}: {event['note']}"))  # fmt: skip
+
+
+@click.command("shadow")
+@click.argument("target", metavar="PACK@LABEL|report", required=False)
+@click.argument("pack_name", metavar="[PACK]", required=False)
+@click.option("--off", is_flag=True, help="Stop shadowing (the pack named, or the only one shadowed).")
+@click.option("--by", "by", default=os.environ.get("USER"), help="Who (default: $USER).")
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@database_option
+def shadow(
+    target: str | None, pack_name: str | None, off: bool, by: str | None, as_json: bool, database: str | None
+) -> None:
+    """Judge every live decision again under a candidate version, beside the one in force: the candidate's
+    answer is stored beside the decision, never sent and never counted against a license. `shadow report`
+    lists where the two disagree; `shadow --off` ends it."""
+    store = open_log(database)
+    if off or target in (None, "report"):
+        name = pack_name or (target if off and target not in (None, "report") else None) or _only_pack(store)
+        if off:
+            ended = store.stop_shadow(name, by)
+            click.echo(f"shadow of {name} ended" + (f" ({ended['label']})" if ended else ": none was on"))
+            return
+        report = store.shadow_report(name)
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else _lines(render_shadow(report)))
+        return
+    try:
+        record = store.shadow(target, by)
+    except ClearanceError as exc:
+        fail(str(exc))
+    click.echo(f"shadowing {record['pack']} {record['label']} ({record['digest'][:19]}) beside the version in force; "
+               f"`clearance rules shadow report` lists where they disagree")  # fmt: skip
+
+
+def _only_pack(store: Any) -> str:
+    packs = sorted({v["pack"] for v in store.versions()})
+    if len(packs) != 1:
+        fail(f"name the pack: the log has versions of {', '.join(packs) or 'no pack'}")
+    return packs[0]
 
 
 @click.command("version")
@@ -128,32 +208,40 @@ def replay(decision_id: str, pack_dir: Path | None, database: str | None) -> Non
 
 @click.command("simulate")
 @click.option("--candidate", type=click.Path(file_okay=False, exists=True, path_type=Path), required=True)
-@click.option("--against", default=None, help="The current version (default: the newest published, or --pack).")
+@click.option("--against", default=None, help="The current version (default: the one in force, or --pack).")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Logged decisions since this day.")
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+    help="Judge every transaction as if it shipped on this day (a change dated in the future, tried today).",
+)  # fmt: skip
 @click.option("--input", "input_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="A CSV file of transactions instead of the log.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True)
 @pack_option
 @database_option
 def simulate_command(
-    candidate: Path, against: str | None, since: dt.datetime | None, input_path: Path | None, as_json: bool,
-    pack_dir: Path | None, database: str | None,
+    candidate: Path, against: str | None, since: dt.datetime | None, as_of: dt.datetime | None,
+    input_path: Path | None, as_json: bool, pack_dir: Path | None, database: str | None,
 ) -> None:  # fmt: skip
     """Judge logged transactions (or a CSV file) under the current version and the CANDIDATE; report every
-    decision that would flip and every fee that would change, with the rules responsible."""
-    store = open_log(database)
+    decision that would flip and every fee that would change, with the rules responsible. Rows whose decision
+    and fee stay the same are counted, not listed."""
+    proposed = open_pack(candidate)
+    store = open_log(database) if input_path is None or named_log(database) else None
     try:
-        newest = None if against else store.newest()
-        reference = against or (newest["digest"] if newest else None)
-        current = store.load_version(reference) if reference else open_pack(pack_dir)
+        if against is not None:
+            current = (store or open_log(database)).load_version(against)
+        else:
+            held = store.in_force(proposed.name) if store is not None else None
+            current = store.load_version(held["digest"]) if store is not None and held else open_pack(pack_dir)
     except StoreError as exc:
         fail(str(exc))
-    proposed = open_pack(candidate)
     if input_path is not None:
         items: Iterator[tuple[Any, FactProvider | None]] = _csv_items(proposed, input_path)
     else:
+        assert store is not None
         items = store.logged(since.replace(tzinfo=dt.timezone.utc) if since else None)
-    result = simulate(current, proposed, items)
+    result = simulate(current, proposed, items, as_of=as_of.date() if as_of else None)
     click.echo(json.dumps(result, indent=2) if as_json else _lines(render_simulation(result)))
 
 

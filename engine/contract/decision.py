@@ -166,7 +166,7 @@ class Decision:
     transaction_id: str
     decision: str
     fee_usd: Decimal
-    ruleset: dict[str, str]
+    ruleset: dict[str, str | None]
     date: dt.date
     fee_if_allowed: Decimal
     decision_id: str | None
@@ -174,7 +174,7 @@ class Decision:
     accruals: tuple[dict[str, Any], ...]
 
     def __init__(
-        self, transaction_id: str, decision: str, fee_usd: Decimal, ruleset: dict[str, str],
+        self, transaction_id: str, decision: str, fee_usd: Decimal, ruleset: dict[str, str | None],
         findings: tuple[Finding, ...], explanation: str, date: dt.date, fee_if_allowed: Decimal,
         decision_id: str | None = None, evaluated_at: str | None = None,
         classification: dict[str, Any] | None = None, accruals: tuple[dict[str, Any], ...] = (),
@@ -189,7 +189,7 @@ class Decision:
 
     @classmethod
     def deferred(
-        cls, transaction_id: str, decision: str, fee_usd: Decimal, ruleset: dict[str, str], date: dt.date,
+        cls, transaction_id: str, decision: str, fee_usd: Decimal, ruleset: dict[str, str | None], date: dt.date,
         fee_if_allowed: Decimal, accruals: tuple[dict[str, Any], ...], details: Details,
     ) -> Decision:  # fmt: skip
         """A decision whose findings, classification and explanation `details` renders on first access."""

@@ -45,6 +45,7 @@ class RulesetJSON(TypedDict):
     __pydantic_config__ = _STRICT  # type: ignore[misc]
     pack: str
     version: str
+    label: str | None  # the published label it was judged under (null: a pack directory, not published)
     digest: str
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import difflib
 from dataclasses import dataclass, field
@@ -157,6 +158,7 @@ class Pack:
     classification: Reported | None = None
     accruals: tuple[Accrual, ...] = ()
     reads_facts: bool = False  # its rules read external facts, which a caller's provider gives
+    label: str | None = None  # the label it was published under, when it is a published version
 
     @cached_property
     def derive(self) -> dict[str, Fn]:
@@ -227,6 +229,16 @@ class Pack:
                 return rule
         raise KeyError(rule_id)
 
+    @cached_property
+    def _ruleset(self) -> dict[str, str | None]:
+        return {"pack": self.name, "version": self.version, "label": self.label, "digest": self.digest}
+
     @property
-    def ruleset(self) -> dict[str, str]:
-        return {"pack": self.name, "version": self.version, "digest": self.digest}
+    def ruleset(self) -> dict[str, str | None]:
+        """What a decision records of the rules that judged it: the pack, its own version, the label it was
+        published under (None for a pack directory not published), and its digest."""
+        return dict(self._ruleset)
+
+    def labelled(self, label: str | None) -> Pack:
+        """This pack as the version published under `label`."""
+        return self if label == self.label else dataclasses.replace(self, label=label)

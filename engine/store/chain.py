@@ -40,7 +40,7 @@ EVENT_HASHED = ("seq", "kind", "subject", "body", "recorded_by", "recorded_at")
 # columns kept beside the hashed content for searching and listing: each must say what the content says
 INDEXED = (
     "outcome", "fee_usd", "customer_name", "customer_id", "transaction_date", "ruleset_pack", "ruleset_version",
-    "ruleset_digest", "evaluated_at",
+    "ruleset_digest", "ruleset_label", "evaluated_at",
 )  # fmt: skip
 KEY_ENV, KEY_FILE_ENV = "CLEARANCE_LOG_KEY", "CLEARANCE_LOG_KEY_FILE"
 KEY_CHECK = b"clearance log key check"
@@ -197,6 +197,7 @@ def _altered_columns(entry: Mapping[str, Any], fmt: int | None) -> list[str]:
         "ruleset_pack": ruleset.get("pack"),
         "ruleset_version": ruleset.get("version"),
         "ruleset_digest": ruleset.get("digest"),
+        "ruleset_label": ruleset.get("label"),
         "evaluated_at": evaluated,
     }
     stored = {

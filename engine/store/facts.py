@@ -57,6 +57,10 @@ class LogFacts:
         amounts = self.connection.execute(_FACT_LOCKED if self.locking else _FACT, {"fact": name, "key": key}).scalar()
         return {field: amount_from_text(text) for field, text in (amounts or {}).items()}
 
+    def peeking(self) -> _Peek:
+        """These facts as a provider that records nothing of what it reads (a shadowed candidate's reads)."""
+        return _Peek(self)
+
     def add(self, name: str, key: Any, amounts: Mapping[str, Any]) -> None:
         totals = dict(self.fact(name, key) or {})
         for field, amount in amounts.items():
@@ -80,3 +84,18 @@ class RecordedFacts:
 
     def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
         return self.values.get((name, str(key)), {})
+
+
+class _Peek:
+    """LogFacts read without being recorded as what the current decision read."""
+
+    stable = True
+
+    def __init__(self, facts: LogFacts):
+        self.facts = facts
+
+    def fact(self, name: str, key: Any) -> Mapping[str, Any] | None:
+        slot = (name, str(key))
+        if slot not in self.facts.read:
+            self.facts.read[slot] = self.facts._load(*slot)
+        return self.facts.read[slot]

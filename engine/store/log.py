@@ -20,6 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,8 @@ from engine.store.errors import Conflict, NotFound, StoreError
 from engine.store.facts import LogFacts, RecordedFacts
 from engine.store.keys import KeyStore
 from engine.store.reviews import ReviewStore, _review
-from engine.store.schema import api_keys, chain_head, decisions, events, fact_totals, reviews
+from engine.store.schema import api_keys, chain_head, decisions, events, fact_totals, reviews, shadows
+from engine.store.shadows import ShadowStore
 from engine.store.versions import VersionStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -60,19 +62,20 @@ _FIND = select(decisions.c.transaction_id, decisions.c.content_digest, decisions
 )
 _INSERT_DECISION = decisions.insert()
 _OPEN_REVIEW = reviews.insert()
+_SHADOW = shadows.insert()
 
 
 class _Pending:
     """A submission waiting for the writer: answered (`done`) only after its transaction commits."""
 
-    __slots__ = ("answer", "digest", "event", "outcome", "pack", "submitted_by", "tx")
+    __slots__ = ("answer", "digest", "event", "outcome", "pack", "shadow", "submitted_by", "tx")
 
     def __init__(
         self, pack: Pack, tx: Transaction, digest: str, submitted_by: str | None,
-        answer: Callable[[Any], None] | None = None,
+        answer: Callable[[Any], None] | None = None, shadow: Pack | None = None,
     ):  # fmt: skip
         self.pack, self.tx, self.digest, self.submitted_by = pack, tx, digest, submitted_by
-        self.answer = answer
+        self.answer, self.shadow = answer, shadow
         self.event = threading.Event() if answer is None else None  # a caller with a callback does not wait
         self.outcome: Any = None
 
@@ -92,20 +95,34 @@ class _Pending:
         return record, created
 
 
+def _shadowed(candidate: Pack, tx: Transaction, facts: LogFacts, decision: Decision) -> dict[str, Any]:
+    """The row of a decision judged again under the shadowed candidate: never sent, never counted."""
+    try:
+        again = evaluate(candidate, tx, facts.peeking()).stamped(str(decision.decision_id), str(decision.evaluated_at))
+        record = chain.as_stored(again.as_dict())
+        outcome, fee = again.decision, again.fee_usd
+    except Exception as exc:  # the candidate failed: recorded as such, the live decision is not touched
+        record = {"error": f"{type(exc).__name__}: {exc}"}
+        outcome, fee = "error", Decimal(0)
+    return {"decision_id": decision.decision_id, "candidate_digest": candidate.digest,
+            "candidate_label": candidate.label, "outcome": outcome, "fee_usd": fee, "decision": record}  # fmt: skip
+
+
 class _Written:
     """What a batch writes: the chain so far (its last entry's number and hash), the rows of its new decisions
     and reviews, and the transactions the log holds (those stored before, and those of this batch)."""
 
-    __slots__ = ("previous", "reviews", "rows", "seq", "stored")
+    __slots__ = ("previous", "reviews", "rows", "seq", "shadows", "stored")
 
     def __init__(self, start: chain.Head, stored: dict[str, tuple[str, dict[str, Any]]]):
         self.seq, self.previous = start.seq, start.hash
         self.stored = stored
         self.rows: list[dict[str, Any]] = []
         self.reviews: list[dict[str, Any]] = []
+        self.shadows: list[dict[str, Any]] = []
 
 
-class DecisionLog(KeyStore, ReviewStore, VersionStore):
+class DecisionLog(KeyStore, ReviewStore, ShadowStore, VersionStore):
     """The log over one database; `migrate()` brings its tables to the current version."""
 
     def __init__(self, url: str, clock: Callable[[], dt.datetime] = utcnow, key: Any = FROM_ENVIRONMENT):
@@ -141,7 +158,7 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
         if row is None:
             raise NotFound(f"no decision `{decision_id}` in the log")
         if fallback is not None and fallback.digest == row.ruleset_digest:
-            pack = fallback
+            pack = fallback.labelled((row.decision.get("ruleset") or {}).get("label"))
         else:
             try:
                 pack = self.load_version(row.ruleset_digest)
@@ -218,7 +235,9 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
         self.engine.dispose()
 
     # decisions ---------------------------------------------------------------------------------------------
-    def submit(self, pack: Pack, tx: Transaction, submitted_by: str | None = None) -> tuple[dict[str, Any], bool]:
+    def submit(
+        self, pack: Pack, tx: Transaction, submitted_by: str | None = None, shadow: Pack | None = None
+    ) -> tuple[dict[str, Any], bool]:
         """The decision for `tx`, stored before it is returned, and whether it is new (False: the same
         transaction was submitted before, and this is its stored decision). Conflict: same id, other content.
 
@@ -226,16 +245,17 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
         submission waiting, judges them one after another in one database transaction, commits once, and
         only then answers each. One disk flush serves many decisions, and none is answered before it is on
         disk."""
-        pending = _Pending(pack, tx, content_digest(tx), submitted_by)
+        pending = _Pending(pack, tx, content_digest(tx), submitted_by, shadow=shadow)
         self._enqueue(pending)
         return pending.result()
 
     def submit_later(
-        self, pack: Pack, tx: Transaction, submitted_by: str | None, answer: Callable[[Any], None]
-    ) -> None:
+        self, pack: Pack, tx: Transaction, submitted_by: str | None, answer: Callable[[Any], None],
+        shadow: Pack | None = None,
+    ) -> None:  # fmt: skip
         """As `submit`, without waiting: `answer` is called (from the log's writer thread) after the commit,
         with `(decision, new)` or the error. An event loop passes a callback that hands it back to the loop."""
-        self._enqueue(_Pending(pack, tx, content_digest(tx), submitted_by, answer))
+        self._enqueue(_Pending(pack, tx, content_digest(tx), submitted_by, answer, shadow))
 
     def _enqueue(self, pending: _Pending) -> None:
         with self._lock:
@@ -275,6 +295,8 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
                         connection.execute(_INSERT_DECISION, written.rows)
                         if written.reviews:
                             connection.execute(_OPEN_REVIEW, written.reviews)
+                        if written.shadows:
+                            connection.execute(_SHADOW, written.shadows)
                         chain.move_head(connection, self.chain, start, written.seq, written.previous)
                 for item, outcome in zip(batch, outcomes, strict=True):
                     item.done(outcome)
@@ -318,6 +340,8 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
         except Exception as exc:  # this submission fails; the others of the batch go on
             return StoreError(f"transaction `{tx.id}` could not be judged: {type(exc).__name__}: {exc}")
         self._store(tx, item.digest, decision, record, item.submitted_by, facts.recorded(), written, self.chain)
+        if item.shadow is not None:  # the candidate, with the facts the decision read; it uses none of them
+            written.shadows.append(_shadowed(item.shadow, tx, facts, decision))
         if decision.decision == "allow":
             for accrual in decision.accruals:
                 facts.add(accrual["fact"], accrual["key"], accrual["amounts"])
@@ -358,6 +382,7 @@ class DecisionLog(KeyStore, ReviewStore, VersionStore):
                 "ruleset_pack": decision.ruleset["pack"],
                 "ruleset_version": decision.ruleset["version"],
                 "ruleset_digest": decision.ruleset["digest"],
+                "ruleset_label": decision.ruleset.get("label"),
                 "evaluated_at": at,
             }
         )

@@ -40,6 +40,7 @@ decisions = Table(
     Column("ruleset_pack", String(200), nullable=False),
     Column("ruleset_version", String(200), nullable=False),
     Column("ruleset_digest", String(80), nullable=False),
+    Column("ruleset_label", String(200)),  # the published label it was judged under (NULL: a pack directory)
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
     Column("submitted_by", String(40)),
     Column("transaction", JSON, nullable=False),
@@ -129,4 +130,16 @@ sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+)
+
+shadows = Table(
+    "shadows",
+    metadata,
+    Column("decision_id", String(32), ForeignKey("decisions.decision_id"), primary_key=True),
+    Column("candidate_digest", String(80), nullable=False),
+    Column("candidate_label", String(200)),
+    Column("outcome", String(10), nullable=False),
+    Column("fee_usd", Numeric(20, 2), nullable=False),
+    Column("decision", JSON, nullable=False),  # the candidate's decision, whole (never sent to the client)
+    Index("ix_shadows_candidate", "candidate_digest"),
 )

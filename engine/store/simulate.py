@@ -5,6 +5,7 @@ changes, with counts and the rules responsible."""
 from __future__ import annotations
 
 import collections
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,16 +17,20 @@ EXAMPLES = 100
 
 
 def simulate(
-    current: Pack, candidate: Pack, items: Iterable[tuple[Transaction, FactProvider | None]], examples: int = EXAMPLES
-) -> dict[str, Any]:
-    """Every change from `current` to `candidate` over `items` (transactions, each with its facts); the first
-    `examples` changes in full."""
+    current: Pack, candidate: Pack, items: Iterable[tuple[Transaction, FactProvider | None]], examples: int = EXAMPLES,
+    as_of: dt.date | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Every change from `current` to `candidate` over `items` (transactions, each with its facts), judged as if
+    each shipped on `as_of` when given (a change dated in the future tried on today's orders); the first
+    `examples` changes of decision or fee in full (a change of rules alone is counted, not listed)."""
     flips: collections.Counter[str] = collections.Counter()
     responsible: collections.Counter[str] = collections.Counter()
     shown: list[dict[str, Any]] = []
     checked = fee_changes = rule_changes = 0
     for tx, facts in items:
         checked += 1
+        if as_of is not None:
+            tx = tx.model_copy(update={"date": as_of})
         before, after = evaluate(current, tx, facts), evaluate(candidate, tx, facts)
         rules_before, rules_after = before.rules, after.rules
         if before.decision == after.decision and before.fee_usd == after.fee_usd and rules_before == rules_after:
@@ -42,7 +47,7 @@ def simulate(
             rule_changes += 1
         changed = sorted(set(rules_before) ^ set(rules_after))
         responsible.update(changed)
-        if len(shown) < examples:
+        if kind != "rules changed" and len(shown) < examples:
             shown.append(
                 {
                     "transaction_id": tx.id,
@@ -55,7 +60,9 @@ def simulate(
     return {
         "current": current.ruleset,
         "candidate": candidate.ruleset,
+        "as_of": as_of.isoformat() if as_of else None,
         "checked": checked,
+        "unchanged": checked - sum(flips.values()) - fee_changes,
         "flips": dict(flips.most_common()),
         "flipped": sum(flips.values()),
         "fee_changes": fee_changes,
@@ -67,9 +74,12 @@ def simulate(
 
 def render(result: dict[str, Any]) -> str:
     current, candidate = result["current"], result["candidate"]
+    as_of = f", as if shipped on {result['as_of']}" if result.get("as_of") else ""
+    now, then = current.get("label") or current["version"], candidate.get("label") or candidate["version"]
     lines = [
-        f"{result['checked']:,} transactions judged under {current['pack']} {current['version']} "
-        f"({current['digest'][:19]}) and the candidate {candidate['version']} ({candidate['digest'][:19]})",
+        f"{result['checked']:,} transactions judged under {current['pack']} {now} "
+        f"({current['digest'][:19]}) and the candidate {then} "
+        f"({candidate['digest'][:19]}){as_of}; {result['unchanged']:,} with the same decision and fee",
         f"decisions that flip: {result['flipped']:,}"
         + (" (" + ", ".join(f"{k}: {v:,}" for k, v in result["flips"].items()) + ")" if result["flips"] else ""),
         f"fees that change (same decision): {result['fee_changes']:,}; rules that change (same decision and fee): "

@@ -23,10 +23,12 @@ from engine.pack import Pack, compile_pack
 from engine.pack.loader import pack_contents
 from engine.store import chain
 from engine.store.errors import Conflict, NotFound, StoreError
-from engine.store.schema import rulesets
+from engine.store.schema import events, rulesets
 from engine.tester import run_pack_tests
 
 DIGEST_PREFIX = re.compile(r"sha256:[0-9a-f]{8,64}")
+ACTIVATED, SHADOWED, UNSHADOWED = "version-activated", "shadow-started", "shadow-stopped"
+IN_FORCE_SECONDS = 5.0  # a running server asks the log which version is in force (and shadowed) this often
 COMPILED_KEPT = 4  # versions a log keeps compiled (each checked against the log's files on every load)
 
 
@@ -166,6 +168,84 @@ class VersionStore:
         found = self.versions(pack)
         return found[-1] if found else None
 
+    # the version in force: activations, each a chained event ---------------------------------------------
+    def activate(self, ref: str, note: str, by: str | None = None) -> dict[str, Any]:
+        """Put a published version in force (rolling back is activating an earlier one): who, when and why are
+        chained in the log. Its record, with the version it replaces (`previous`)."""
+        if not note.strip():
+            raise StoreError("an activation needs a note saying why")
+        record = self.version(ref, with_files=False)
+        previous = self.in_force(record["pack"])
+        body = {"pack": record["pack"], "label": record["label"], "digest": record["digest"], "note": note.strip(),
+                "previous": previous["digest"] if previous else None}  # fmt: skip
+        with self.engine.begin() as connection:
+            event = chain.append_event(
+                connection, self.chain, self.postgres, self.clock(), ACTIVATED, record["pack"], body, by
+            )
+        return {**record, "in_force": True, "activated_at": chain.iso(event["recorded_at"]), "activated_by": by,
+                "activation_note": note.strip(), "previous": body["previous"]}  # fmt: skip
+
+    def in_force(self, pack: str) -> dict[str, Any] | None:
+        """The version of `pack` in force: the one its latest activation names (None: none was ever activated),
+        with who activated it, when and why."""
+        found = self._latest(pack, (ACTIVATED,))
+        if found is None:
+            return None
+        body = found.body
+        record = self.version(body["digest"], with_files=False)
+        return {**record, "activated_at": chain.iso(found.recorded_at), "activated_by": found.recorded_by,
+                "activation_note": body.get("note")}  # fmt: skip
+
+    def activations(self, pack: str | None = None) -> list[dict[str, Any]]:
+        """Every activation, oldest first: which version, who, when, why, and the version it replaced."""
+        query = select(events).where(events.c.kind == ACTIVATED).order_by(events.c.seq)
+        if pack:
+            query = query.where(events.c.subject == pack)
+        with self.reader.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            {"entry": r.seq, "pack": r.subject, "label": r.body.get("label"), "digest": r.body.get("digest"),
+             "note": r.body.get("note"), "previous": r.body.get("previous"), "activated_by": r.recorded_by,
+             "activated_at": chain.iso(r.recorded_at)}
+            for r in rows
+        ]  # fmt: skip
+
+    # shadowing: a candidate judged beside the version in force ---------------------------------------
+    def shadow(self, ref: str, by: str | None = None) -> dict[str, Any]:
+        """Judge every live decision of the version's pack again under this candidate from now on (the answer
+        is stored beside the decision, never sent, never counted against a license)."""
+        record = self.version(ref, with_files=False)
+        body = {"pack": record["pack"], "label": record["label"], "digest": record["digest"]}
+        with self.engine.begin() as connection:
+            chain.append_event(connection, self.chain, self.postgres, self.clock(), SHADOWED, record["pack"], body, by)
+        return record
+
+    def stop_shadow(self, pack: str, by: str | None = None) -> dict[str, Any] | None:
+        """Stop shadowing the pack's candidate; the candidate that was shadowed, if one was."""
+        current = self.shadowed(pack)
+        if current is not None:
+            body = {"pack": pack, "label": current["label"], "digest": current["digest"]}
+            with self.engine.begin() as connection:
+                chain.append_event(connection, self.chain, self.postgres, self.clock(), UNSHADOWED, pack, body, by)
+        return current
+
+    def shadowed(self, pack: str) -> dict[str, Any] | None:
+        """The candidate version shadowed for `pack` now, if any."""
+        found = self._latest(pack, (SHADOWED, UNSHADOWED))
+        if found is None or found.kind == UNSHADOWED:
+            return None
+        return {**found.body, "since": chain.iso(found.recorded_at), "by": found.recorded_by}
+
+    def _latest(self, pack: str, kinds: tuple[str, ...]) -> Any:
+        query = (
+            select(events.c.kind, events.c.body, events.c.recorded_at, events.c.recorded_by)
+            .where(events.c.kind.in_(kinds) & (events.c.subject == pack))
+            .order_by(events.c.seq.desc())
+            .limit(1)
+        )
+        with self.reader.connect() as connection:
+            return connection.execute(query).first()
+
     def load_version(self, ref: str) -> Pack:
         """The compiled pack of a published version. Its files are written once to a local cache directory;
         a copy there that differs from the log's files (edited, or left from before) is replaced, and files in
@@ -188,7 +268,7 @@ class VersionStore:
                 shutil.rmtree(old, ignore_errors=True)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-        pack = _compiled(root, ref, record["digest"])
+        pack = _compiled(root, ref, record["digest"]).labelled(record["label"])
         self._compiled[record["digest"]] = (record["files"], pack)
         while len(self._compiled) > COMPILED_KEPT:
             self._compiled.pop(next(iter(self._compiled)))

@@ -275,7 +275,7 @@ def test_reading_the_log_does_not_wait_for_a_writer(store: DecisionLog) -> None:
         assert done == [({}, 0, [])], "a read waited for the writer"
 
 
-def test_the_newest_version_is_asked_once_by_concurrent_requests(
+def test_the_version_in_force_is_asked_once_by_concurrent_requests(
     store: DecisionLog, shipped_pack: engine.Pack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import asyncio
@@ -285,13 +285,13 @@ def test_the_newest_version_is_asked_once_by_concurrent_requests(
     from api.app import create_app
 
     asked: list[str | None] = []
-    newest = store.newest
+    in_force = store.in_force
 
-    def counted(pack: str | None = None) -> Any:
+    def counted(pack: str) -> Any:
         asked.append(pack)
-        return newest(pack)
+        return in_force(pack)
 
-    monkeypatch.setattr(store, "newest", counted)
+    monkeypatch.setattr(store, "in_force", counted)
     headers = {"Authorization": f"Bearer {store.create_key('submitter')}"}
 
     async def run() -> list[int]:

@@ -64,6 +64,7 @@ def published(store: DecisionLog, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         licenses.read_text() + "D-2026-9999,C-NEW,New Holder LLC,AE,H100,AE,10,1000000,2026-01-01,2026-12-31,new\n"
     )
     store.publish(second, "screening list update", by="ana", label="2026-01-15.1")
+    store.activate("us-ai-chips@2026-01-15.1", "the screening list of 2026-05-01", by="ana")
     return store
 
 
@@ -391,6 +392,10 @@ ROUTES = [  # (method, path, the roles that may use it), written out here, not r
     ("POST", "/v1/rulesets", {"rules-admin"}),
     ("POST", "/v1/simulations", {"rules-admin", "auditor"}),
     ("POST", "/v1/decisions?ruleset=2026-01-15", {"rules-admin", "auditor"}),
+    ("POST", "/v1/rulesets/us-ai-chips/2026-01-15/activate", {"rules-admin"}),
+    ("POST", "/v1/rulesets/us-ai-chips/2026-01-15/shadow", {"rules-admin"}),
+    ("DELETE", "/v1/rulesets/us-ai-chips/shadow", {"rules-admin"}),
+    ("GET", "/v1/rulesets/us-ai-chips/shadow", {"rules-admin", "auditor"}),
 ]
 
 

@@ -63,6 +63,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
         f"cases:\n  - name: fee\n    transaction: {json.dumps(tx(id='FEE-1'))}\n    expect: {{decision: allow}}\n"
     )
     store.publish(second, "China-route fee raised to 30%", by="alice", label="2026-06-01")
+    store.activate("us-ai-chips@2026-06-01", "the 30% fee", by="alice")
     pack = store.load_version("2026-01-15")
     store.submit(pack, engine.parse_transaction(REVIEW))
     macau = {"id": "C-MAC", "name": "Macau Data Services Ltd.", "country": "MO"}

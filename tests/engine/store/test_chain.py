@@ -160,6 +160,7 @@ EDITS: dict[str, Callable[[Any], Any]] = {
     "ruleset_pack": lambda v: "other-pack",
     "ruleset_version": lambda v: "1999-01-01",
     "ruleset_digest": lambda v: "sha256:" + "0" * 64,
+    "ruleset_label": lambda v: "forged-label",
     "evaluated_at": lambda v: v + dt.timedelta(microseconds=1),
 }
 
