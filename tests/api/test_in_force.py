@@ -124,11 +124,11 @@ def test_activation_and_rollback_on_a_server_with_two_workers(tmp_path: Path, pa
     again = engine.evaluate(rolled_back, engine.parse_transaction(logged["transaction"]), RecordedFacts(
         store_facts(store, "B-0")))  # fmt: skip
     assert without_ids(again.as_dict()) == without_ids(before)
-    store.close()
     kinds = [(e["kind"], e["body"].get("label")) for e in store.events("version-activated")]
     assert kinds == [("version-activated", "2026-01-15"), ("version-activated", "2026-06-01"),
                      ("version-activated", "2026-01-15")][::-1]  # fmt: skip
     assert store.verify().problems == []
+    store.close()
 
 
 def store_facts(store: DecisionLog, transaction_id: str) -> Any:
