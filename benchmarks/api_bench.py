@@ -124,6 +124,25 @@ def postgres_database() -> str | None:
     return POSTGRES.rsplit("/", 1)[0] + "/clearance_bench"
 
 
+def shadow_candidate(root: Path) -> Path:
+    """A candidate version to shadow: the shipped pack with the China-route fee at 30% (and a case of its own)."""
+    import shutil
+
+    import engine
+    from tests.conftest import tx
+
+    candidate = root / "candidate"
+    shutil.copytree(engine.default_pack_path(), candidate)
+    rules = candidate / "rules" / "20-china-route.yaml"
+    rules.write_text(rules.read_text().replace("rate: 0.25", "rate: 0.30"))
+    for case in (candidate / "tests").glob("*.yaml"):
+        case.unlink()
+    (candidate / "tests" / "fee.yaml").write_text(
+        f"cases:\n  - name: fee\n    transaction: {json.dumps(tx(id='FEE-1'))}\n    expect: {{decision: allow}}\n"
+    )
+    return candidate
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=15)
@@ -157,8 +176,23 @@ def main(argv: Sequence[str] | None = None) -> None:
                     if name == "SQLite" and workers == "1":
                         report("clearance /healthz (no engine, no store)",
                                asyncio.run(load(base, "/healthz", {}, args.clients, args.seconds)))  # fmt: skip
+                        asyncio.run(load(base, "/v1/decisions", headers, args.clients, 2))  # warm-up, not reported
                     report(f"{label}: stored decisions", asyncio.run(load(base, "/v1/decisions", headers,
                                                                            args.clients, args.seconds)))  # fmt: skip
+                    if name == "SQLite" and workers == "1":  # the cost of shadowing a candidate, in the same run
+                        log = DecisionLog(database)
+                        record, _ = log.publish(shadow_candidate(Path(tmp)), "a candidate", label="candidate")
+                        log.shadow(record["digest"])
+                        log.close()
+                        time.sleep(6)  # the server asks the log every 5 s
+                        report(f"{label}: stored, a candidate shadowed", asyncio.run(
+                            load(base, "/v1/decisions", headers, args.clients, args.seconds)))  # fmt: skip
+                        log = DecisionLog(database)
+                        log.stop_shadow(record["pack"])
+                        log.close()
+                        time.sleep(6)
+                        report(f"{label}: stored decisions, again", asyncio.run(
+                            load(base, "/v1/decisions", headers, args.clients, args.seconds)))  # fmt: skip
 
 
 if __name__ == "__main__":
