@@ -169,6 +169,9 @@ ROUTES = {
     "batches:create": "`POST /v1/batches`",
     "rulesets:read": "`GET /v1/rulesets`, `GET /v1/rulesets/{pack}/{label}`, `GET /v1/rulesets/{pack}/diff`",
     "rulesets:publish": "`POST /v1/rulesets`",
+    "rulesets:activate": "`POST /v1/rulesets/{pack}/{label}/activate`",
+    "rulesets:shadow": "`POST /v1/rulesets/{pack}/{label}/shadow`, `DELETE /v1/rulesets/{pack}/shadow`",
+    "rulesets:shadow-report": "`GET /v1/rulesets/{pack}/shadow`",
     "simulations:create": "`POST /v1/simulations`",
 }
 

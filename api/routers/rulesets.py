@@ -137,9 +137,9 @@ async def publish_ruleset(
     who: Annotated[Caller, Depends(caller("rulesets:publish"))],
     app: Annotated[Services, Depends(services)],
 ) -> JSONResponse:
-    """Publish a version (a `Publication`: its files by path, a note, a label), after its own tests pass. 200
-    when the same content was published before; 409 when the label is taken by other content; 422 when its
-    tests fail."""
+    """Publish a version (a `Publication`: its files by path, a note, a label), after its own tests pass; it is
+    not in force until activated (`in_force` says whether it is). 200 when the same content was published before
+    (under the label the answer names); 409 when the label is taken by other content; 422 when its tests fail."""
     body = await read_model(request, Publication, MAX_PACK)
     try:
         record, created = await run_in_threadpool(publish, app.store, body, who.key_id)
@@ -148,6 +148,8 @@ async def publish_ruleset(
     except ClearanceError as exc:
         raise ApiError(422, "not_published", str(exc)) from None
     app.versions.stale()
+    held = await run_in_threadpool(app.store.in_force, record["pack"])
+    record["in_force"] = held is not None and held["digest"] == record["digest"]
     return JSONResponse(record, status_code=201 if created else 200)
 
 

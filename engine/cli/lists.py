@@ -58,7 +58,7 @@ def lists_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def import_list(source: Path, pack_dir: Path, list_name: str | None, dry_run: bool, as_json: bool) -> None:
     """Check SOURCE (a Consolidated Screening List CSV, either layout), show what changed against the pack's
-    list, and write it into the pack (publish the pack to put it in force)."""
+    list, and write it into the pack (publish the pack and activate it to put it in force)."""
     import yaml
 
     try:
@@ -103,4 +103,4 @@ def import_list(source: Path, pack_dir: Path, list_name: str | None, dry_run: bo
         click.echo(f"{result['aliases']}: the list {kept} its aliases" + (":" if result["aliases_unmatched"] else ""))
         for alias in result["aliases_unmatched"]:
             click.echo(printable(f"  ? {alias['alias']} (line {alias['line']}): no entry is named `{alias['listed']}`"))
-    click.echo(f"{'would write' if dry_run else 'wrote'} {target}; publish the pack to put it in force")
+    click.echo(f"{'would write' if dry_run else 'wrote'} {target}; publish the pack and activate it to put it in force")

@@ -14,11 +14,12 @@ def explain(
     """One paragraph a compliance officer can read."""
     what = tx.product or "an unnamed item"
     origin = tx.ship_from if "ship_from" in tx.model_fields_set else f"{tx.ship_from} (assumed: not given)"
+    name = pack.label or pack.version  # the published label when it is a published version
     if pack.law_as_of is not None and tx.date > pack.law_as_of:
-        under = f"the rules of {pack.name} {pack.version} as known on {pack.law_as_of.isoformat()}"
+        under = f"the rules of {pack.name} {name} as known on {pack.law_as_of.isoformat()}"
         under += " (the latest law this pack knows)"
     else:
-        under = f"the rules of {pack.name} {pack.version} in force on that date"
+        under = f"the rules of {pack.name} {name} in force on that date"
     sentences = [
         f"{outcome.upper()}: {tx.quantity:,} x {what} from {origin} to {tx.destination} on "
         f"{tx.date.isoformat()}, judged under {under}."

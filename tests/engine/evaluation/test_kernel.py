@@ -155,7 +155,12 @@ def test_shipped_pack_decision_shape(shipped_pack: engine.Pack) -> None:
     body = decision.as_dict()
     assert set(body) >= {"transaction_id", "decision", "fee_usd", "ruleset", "findings", "explanation",
                          "decision_id", "evaluated_at"}  # fmt: skip
-    assert body["ruleset"] == {"pack": "us-ai-chips", "version": "2026-01-15", "digest": shipped_pack.digest}
+    assert body["ruleset"] == {
+        "pack": "us-ai-chips",
+        "version": "2026-01-15",
+        "label": None,
+        "digest": shipped_pack.digest,
+    }
     assert body["decision"] == "allow" and body["fee_usd"] == "750000.00"
     for finding in body["findings"]:
         assert set(finding) >= {"rule", "effect", "title", "message", "cite", "conditions"}
